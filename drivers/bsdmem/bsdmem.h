@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * bsdmem internal interfaces. The pure functions (bsdmem_logic.c) take no
+ * locks and touch no hardware so that KUnit can call them directly.
+ */
+#ifndef _BSDMEM_H
+#define _BSDMEM_H
+
+#include <linux/types.h>
+#include <linux/fs.h>
+#include <uapi/linux/bsdmem.h>
+
+#define BSDMEM_NAME	"bsdmem"
+#define BSDKMEM_NAME	"bsdkmem"
+
+/* FreeBSD's IOC_IN is Linux's _IOC_READ: its _IOW commands look like _IOR. */
+#define MEMRANGE_SET_BSD	_IOR('m', 51, struct mem_range_op)
+#define MEM_KERNELDUMP_BSD	_IOR('m', 53, struct mem_livedump_arg)
+
+/* The 32-bit layout of struct mem_range_op; the other structures match. */
+struct mem_range_op32 {
+	u32	mo_desc;
+	s32	mo_arg[2];
+};
+
+#define MEMRANGE_GET32		_IOWR('m', 50, struct mem_range_op32)
+#define MEMRANGE_SET32		_IOW('m', 51, struct mem_range_op32)
+#define MEMRANGE_SET32_BSD	_IOR('m', 51, struct mem_range_op32)
+
+/* An ioctl request with the caller's layout already resolved. */
+struct bsdmem_range_req {
+	void __user	*desc;
+	int		arg[2];
+};
+
+/* bsdmem_logic.c: pure helpers */
+int bsdmem_cmd_normalize(unsigned int cmd, bool compat, unsigned int *out);
+bool bsdmem_phys_range_ok(u64 addr, u64 len, unsigned int phys_bits);
+bool bsdmem_kaddr_range_ok(u64 addr, u64 len, unsigned int va_bits);
+size_t bsdmem_chunk_len(u64 pos, size_t count);
+int bsdmem_lseek_pos(u64 cur, s64 off, int whence, u64 *newpos);
+
+/* bsdmem_access.c: one page-bounded step of a transfer */
+enum bsdmem_space { BSDMEM_PHYS, BSDMEM_KVIRT };
+ssize_t bsdmem_access_step(enum bsdmem_space space, u64 pos, void *buf,
+			   size_t len, bool write);
+int bsdmem_phys_pages_mappable(u64 phys, u64 len);
+unsigned int bsdmem_phys_bits(void);
+unsigned int bsdmem_va_bits(void);
+
+/* bsdmem_ioctl.c */
+long bsdmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long bsdmem_compat_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg);
+
+/* one function per ioctl, each in its own file */
+int bsdmem_memrange_get(struct bsdmem_range_req *req);
+int bsdmem_memrange_set(struct bsdmem_range_req *req);
+int bsdmem_extract_paddr(void __user *arg);
+int bsdmem_kerneldump(void __user *arg);
+
+/* bsdmem_dev.c */
+int bsdmem_dev_register(void);
+void bsdmem_dev_unregister(void);
+
+extern bool bsdmem_strict_devmem;
+
+#endif /* _BSDMEM_H */

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One page-bounded step of a read or write of physical memory
+ * (/dev/bsdmem) or kernel virtual memory (/dev/bsdkmem).
+ *
+ * Every step decides afresh whether the page may be touched at all:
+ * hardware-poisoned, offline, unaccepted pages and pages removed from the
+ * direct map (secretmem) are refused before any access, and the access
+ * itself is fault-tolerant so a page that vanishes meanwhile costs an
+ * -EFAULT, not an oops.
+ */
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/memory_hotplug.h>
+#include <linux/mm.h>
+#include <linux/uaccess.h>
+#include <asm/pgtable.h>
+#include <asm/processor.h>
+#include "bsdmem.h"
+#include "bsdmem_compat.h"
+
+/* The first megabyte holds firmware tables that strict /dev/mem allows. */
+#define BSDMEM_LOW_PFN_LIMIT	(SZ_1M >> PAGE_SHIFT)
+
+unsigned int bsdmem_phys_bits(void)
+{
+	return boot_cpu_data.x86_phys_bits;
+}
+
+unsigned int bsdmem_va_bits(void)
+{
+	return __VIRTUAL_MASK_SHIFT + 1;
+}
+
+/* A RAM page that may be read: online, not poisoned, not handed away. */
+static int bsdmem_ram_page_usable(unsigned long pfn)
+{
+	struct page *page = pfn_to_online_page(pfn);
+
+	if (!page)
+		return -EFAULT;
+	if (PageHWPoison(page))
+		return -EIO;
+	if (PageOffline(page) || bsdmem_page_unaccepted(page))
+		return -EFAULT;
+	return 0;
+}
+
+/* The kernel mapping of addr is present (and writable, if asked). */
+static int bsdmem_kmap_present(unsigned long addr, bool write, u64 *phys)
+{
+	unsigned int level;
+	u64 mask;
+	pte_t *pte = lookup_address(addr, &level);
+
+	if (!pte || !(pte_flags(*pte) & _PAGE_PRESENT))
+		return -EFAULT;
+	if (write && !(pte_flags(*pte) & _PAGE_RW))
+		return -EFAULT;
+	mask = page_level_mask(level);
+	*phys = (((u64)pte_pfn(*pte) << PAGE_SHIFT) & mask) | (addr & ~mask);
+	return 0;
+}
+
+/*
+ * copy_to_kernel_nofault() is not exported; this is the same idea built
+ * on the architecture's exception-table store.
+ */
+static int bsdmem_store_nofault(void *dst, const void *src, size_t len)
+{
+	u8 *d = dst;
+	const u8 *s = src;
+
+	pagefault_disable();
+	while (len >= sizeof(u64)) {
+		__put_kernel_nofault(d, s, u64, fault);
+		d += sizeof(u64);
+		s += sizeof(u64);
+		len -= sizeof(u64);
+	}
+	while (len) {
+		__put_kernel_nofault(d, s, u8, fault);
+		d++;
+		s++;
+		len--;
+	}
+	pagefault_enable();
+	return 0;
+fault:
+	pagefault_enable();
+	return -EFAULT;
+}
+
+static ssize_t bsdmem_kernel_copy(unsigned long addr, void *buf, size_t len,
+				  bool write)
+{
+	long ret;
+
+	if (write)
+		ret = bsdmem_store_nofault((void *)addr, buf, len);
+	else
+		ret = copy_from_kernel_nofault(buf, (void *)addr, len);
+	return ret ? -EFAULT : len;
+}
+
+/* Device memory (or holes) through a short-lived uncached mapping. */
+static ssize_t bsdmem_io_copy(u64 pos, void *buf, size_t len, bool write)
+{
+	u64 base = pos & PAGE_MASK;
+	void __iomem *va = ioremap(base, PAGE_SIZE);
+
+	if (!va)
+		return -EFAULT;
+	if (write)
+		memcpy_toio(va + (pos - base), buf, len);
+	else
+		memcpy_fromio(buf, va + (pos - base), len);
+	iounmap(va);
+	return len;
+}
+
+static int bsdmem_ram_page_check(unsigned long pfn)
+{
+	if (bsdmem_strict_devmem && pfn >= BSDMEM_LOW_PFN_LIMIT)
+		return -EPERM;
+	return bsdmem_ram_page_usable(pfn);
+}
+
+static ssize_t bsdmem_phys_step(u64 pos, void *buf, size_t len, bool write)
+{
+	unsigned long pfn = PHYS_PFN(pos);
+	unsigned long va;
+	u64 phys;
+	int ret;
+
+	if (!bsdmem_phys_range_ok(pos, len, bsdmem_phys_bits()))
+		return -EFAULT;
+	if (!page_is_ram(pfn))
+		return bsdmem_io_copy(pos, buf, len, write);
+
+	ret = bsdmem_ram_page_check(pfn);
+	if (ret)
+		return ret;
+	va = (unsigned long)__va(pos);
+	ret = bsdmem_kmap_present(va, write, &phys);
+	if (ret)
+		return ret;
+	return bsdmem_kernel_copy(va, buf, len, write);
+}
+
+static ssize_t bsdmem_kvirt_step(u64 pos, void *buf, size_t len, bool write)
+{
+	u64 phys;
+	int ret;
+
+	if (!bsdmem_kaddr_range_ok(pos, len, bsdmem_va_bits()))
+		return -EFAULT;
+	ret = bsdmem_kmap_present(pos, write, &phys);
+	if (ret)
+		return ret;
+	/* Kernel mappings of device memory are for /dev/bsdmem, not kmem. */
+	if (!page_is_ram(PHYS_PFN(phys)))
+		return -EFAULT;
+	ret = bsdmem_ram_page_usable(PHYS_PFN(phys));
+	if (ret)
+		return ret;
+	return bsdmem_kernel_copy(pos, buf, len, write);
+}
+
+/*
+ * Move len bytes (within one page) between buf and address pos of the
+ * given space. Returns len or a negative errno; nothing is moved on error.
+ */
+ssize_t bsdmem_access_step(enum bsdmem_space space, u64 pos, void *buf,
+			   size_t len, bool write)
+{
+	if (len == 0 || bsdmem_chunk_len(pos, len) != len)
+		return -EINVAL;
+	if (space == BSDMEM_PHYS)
+		return bsdmem_phys_step(pos, buf, len, write);
+	return bsdmem_kvirt_step(pos, buf, len, write);
+}
+
+/*
+ * May [phys, phys + len) be mapped into a process? Every RAM page in it
+ * must be usable and present in the direct map (secretmem pages are not).
+ * Returns 1 when the range is all RAM, 0 when it holds device memory.
+ */
+int bsdmem_phys_pages_mappable(u64 phys, u64 len)
+{
+	unsigned long pfn = PHYS_PFN(phys);
+	unsigned long end = PHYS_PFN(phys + len);
+	bool all_ram = true;
+	u64 pa;
+	int ret;
+
+	for (; pfn < end; pfn++) {
+		if (!page_is_ram(pfn)) {
+			all_ram = false;
+			continue;
+		}
+		ret = bsdmem_ram_page_check(pfn);
+		if (!ret)
+			ret = bsdmem_kmap_present((unsigned long)pfn_to_kaddr(pfn),
+						  false, &pa);
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	return all_ram;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The differences between the kernels bsdmem supports (6.1 and 6.12), kept
+ * in one place so the rest of the driver reads the same on both.
+ */
+#ifndef _BSDMEM_COMPAT_H
+#define _BSDMEM_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/mm.h>
+#include <linux/page-flags.h>
+
+/* Unaccepted memory (TDX/SNP guests) has a page type since 6.5. */
+static inline bool bsdmem_page_unaccepted(struct page *page)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0) && \
+	IS_ENABLED(CONFIG_UNACCEPTED_MEMORY)
+	return PageUnaccepted(page);
+#else
+	return false;
+#endif
+}
+
+/*
+ * Kernel virtual addresses have bit 63 set, so file offsets must be
+ * unsigned: a file_operations flag since 6.12, an f_mode bit before.
+ */
+#ifdef FOP_UNSIGNED_OFFSET
+#define BSDMEM_FOP_FLAGS	.fop_flags = FOP_UNSIGNED_OFFSET,
+static inline void bsdmem_file_unsigned_offset(struct file *file) { }
+#else
+#define BSDMEM_FOP_FLAGS
+static inline void bsdmem_file_unsigned_offset(struct file *file)
+{
+	file->f_mode |= FMODE_UNSIGNED_OFFSET;
+}
+#endif
+
+#endif /* _BSDMEM_COMPAT_H */

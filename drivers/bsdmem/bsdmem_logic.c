@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pure logic of bsdmem: ioctl encodings, address bounds and offsets.
+ * Nothing here sleeps, locks or touches hardware, so KUnit tests it as is.
+ */
+#include <linux/errno.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include "bsdmem.h"
+
+/*
+ * Map every accepted encoding of a command to its native Linux value.
+ * 32-bit callers use a 12-byte struct mem_range_op, which changes the
+ * MEMRANGE command values; FreeBSD's _IOW encoding sets bit 31 instead of
+ * bit 30. Anything else is not ours: -ENOTTY.
+ */
+int bsdmem_cmd_normalize(unsigned int cmd, bool compat, unsigned int *out)
+{
+	switch (cmd) {
+	case MEMRANGE_GET:
+	case MEM_EXTRACT_PADDR:
+	case MEM_KERNELDUMP:
+		*out = cmd;
+		return 0;
+	case MEMRANGE_SET:
+	case MEMRANGE_SET_BSD:
+		*out = MEMRANGE_SET;
+		return 0;
+	case MEM_KERNELDUMP_BSD:
+		*out = MEM_KERNELDUMP;
+		return 0;
+	}
+	if (!compat)
+		return -ENOTTY;
+	switch (cmd) {
+	case MEMRANGE_GET32:
+		*out = MEMRANGE_GET;
+		return 0;
+	case MEMRANGE_SET32:
+	case MEMRANGE_SET32_BSD:
+		*out = MEMRANGE_SET;
+		return 0;
+	}
+	return -ENOTTY;
+}
+
+/* [addr, addr + len) lies below the CPU's physical address limit. */
+bool bsdmem_phys_range_ok(u64 addr, u64 len, unsigned int phys_bits)
+{
+	u64 limit;
+
+	if (phys_bits == 0 || phys_bits >= 64)
+		return false;
+	limit = 1ULL << phys_bits;
+	return addr < limit && len <= limit - addr;
+}
+
+/*
+ * [addr, addr + len) lies in the canonical upper (kernel) half of a
+ * va_bits-wide virtual address space; user and non-canonical addresses
+ * are never kernel memory.
+ */
+bool bsdmem_kaddr_range_ok(u64 addr, u64 len, unsigned int va_bits)
+{
+	u64 start;
+
+	if (va_bits < 2 || va_bits > 64)
+		return false;
+	start = ~((1ULL << (va_bits - 1)) - 1);
+	if (addr < start)
+		return false;
+	return len == 0 || len - 1 <= ~addr;
+}
+
+/* A transfer step never crosses a page boundary. */
+size_t bsdmem_chunk_len(u64 pos, size_t count)
+{
+	size_t room = PAGE_SIZE - (pos & (PAGE_SIZE - 1));
+
+	return min(count, room);
+}
+
+/*
+ * Offsets are unsigned 64-bit addresses (kernel virtual addresses have the
+ * top bit set), so SEEK_CUR wraps are refused rather than made negative.
+ * There is no end: SEEK_END and the data/hole queries are -EINVAL.
+ */
+int bsdmem_lseek_pos(u64 cur, s64 off, int whence, u64 *newpos)
+{
+	switch (whence) {
+	case SEEK_SET:
+		*newpos = (u64)off;
+		return 0;
+	case SEEK_CUR:
+		if (off < 0 && (u64)-(off + 1) >= cur)
+			return -EOVERFLOW;
+		if (off > 0 && (u64)off > U64_MAX - cur)
+			return -EOVERFLOW;
+		*newpos = cur + (u64)off;
+		return 0;
+	}
+	return -EINVAL;
+}

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bsdmem: FreeBSD's mem(4) and kmem devices and their ioctls for Linux.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include "bsdmem.h"
+
+bool bsdmem_strict_devmem;
+module_param_named(strict_devmem, bsdmem_strict_devmem, bool, 0444);
+MODULE_PARM_DESC(strict_devmem,
+		 "Refuse RAM above 1 MiB on /dev/bsdmem, like CONFIG_STRICT_DEVMEM (default: off)");
+
+static int __init bsdmem_init(void)
+{
+	return bsdmem_dev_register();
+}
+
+static void __exit bsdmem_exit(void)
+{
+	bsdmem_dev_unregister();
+}
+
+module_init(bsdmem_init);
+module_exit(bsdmem_exit);
+
+MODULE_DESCRIPTION("FreeBSD mem(4)/kmem devices and ioctls");
+MODULE_AUTHOR("The bsdmem developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of the selftest level: every suite as TAP, then the module
+# loaded with strict_devmem=1, then unloading.
+suite() { echo "@@SUITE $1"; }
+
+suite module.load
+echo "1..1"
+if insmod /lib/modules/bsdmem.ko; then
+	echo "ok 1 insmod"
+else
+	echo "not ok 1 insmod"
+	exit 1
+fi
+
+for t in dev_test ioctl_test dev_test_32 ioctl_test_32; do
+	suite "$t"
+	/tests/$t
+done
+
+suite dev_test.strict
+rmmod bsdmem && insmod /lib/modules/bsdmem.ko strict_devmem=1 &&
+	/tests/dev_test -r strict_devmem
+
+suite module.unload
+echo "1..2"
+if rmmod bsdmem; then echo "ok 1 rmmod"; else echo "not ok 1 rmmod"; fi
+if [ ! -e /dev/bsdmem ] && [ ! -e /dev/bsdkmem ] &&
+   ! grep -q '^bsdmem ' /proc/modules; then
+	echo "ok 2 devices_gone_after_unload"
+else
+	echo "not ok 2 devices_gone_after_unload"
+fi

@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a stock Debian kernel under QEMU (TCG only: KVM hangs on our build
+# machines) with a busybox initramfs holding bsdmem.ko, the stock modules
+# it needs and static test programs, run a guest script, and collect what
+# it prints over a second serial port.
+#
+#   run-guest.sh -k KVER -m MODULE.ko -s GUEST_SCRIPT -o OUTDIR
+#                [-b BINDIR]... [-M stock_module]... [-t TIMEOUT]
+#                [-a "extra kernel args"] [-d DISK_IMAGE]
+#
+# OUTDIR/console.log gets the kernel console, OUTDIR/results.log the
+# script's output. Exit status: 0 when the guest finished its script and
+# the kernel reported no oops, BUG, WARN or panic; 1 otherwise (the reason
+# is printed and written to OUTDIR/verdict).
+set -euo pipefail
+
+kver="" module="" script="" out="" timeout=600 append="" disk=""
+bindirs=() stock=()
+while getopts "k:m:s:o:b:M:t:a:d:" opt; do
+	case $opt in
+	k) kver=$OPTARG ;;
+	m) module=$OPTARG ;;
+	s) script=$OPTARG ;;
+	o) out=$OPTARG ;;
+	b) bindirs+=("$OPTARG") ;;
+	M) stock+=("$OPTARG") ;;
+	t) timeout=$OPTARG ;;
+	a) append=$OPTARG ;;
+	d) disk=$OPTARG ;;
+	*) echo "usage: see the header of $0" >&2; exit 2 ;;
+	esac
+done
+[ -n "$kver" ] && [ -n "$module" ] && [ -n "$script" ] && [ -n "$out" ] ||
+	{ echo "run-guest: -k, -m, -s and -o are required" >&2; exit 2; }
+
+here=$(dirname "$(realpath "$0")")
+mkdir -p "$out"
+out=$(realpath "$out")
+root=$(mktemp -d "$out/initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,mnt,lib/modules/stock,tests}
+cp /bin/busybox "$root/bin/busybox"
+cp "$here/guest-init.sh" "$root/init"
+cp "$script" "$root/guest.sh"
+cp "$module" "$root/lib/modules/bsdmem.ko"
+for d in "${bindirs[@]}"; do
+	cp -a "$d"/. "$root/tests/"
+done
+
+# Stock modules in load order, decompressed (busybox insmod takes plain .ko).
+: > "$root/lib/modules/stock.order"
+for m in "${stock[@]}"; do
+	while read -r cmd path _; do
+		[ "$cmd" = insmod ] || continue
+		name=$(basename "${path%.*}")
+		grep -qx "$name" "$root/lib/modules/stock.order" && continue
+		case $path in
+		*.xz) xz -dc "$path" > "$root/lib/modules/stock/$name" ;;
+		*.zst) zstd -qdc "$path" > "$root/lib/modules/stock/$name" ;;
+		*) cp "$path" "$root/lib/modules/stock/$name" ;;
+		esac
+		echo "$name" >> "$root/lib/modules/stock.order"
+	done < <(modprobe -S "$kver" --show-depends "$m")
+done
+
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz"
+
+console="$out/console.log" results="$out/results.log"
+: > "$console"
+: > "$results"
+disk_args=()
+[ -n "$disk" ] && disk_args=(-drive "file=$disk,if=virtio,format=raw")
+
+set +e
+timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
+	-accel tcg -smp 2 -m 2G \
+	-object memory-backend-ram,id=m0,size=1G -numa node,nodeid=0,memdev=m0 \
+	-object memory-backend-ram,id=m1,size=1G -numa node,nodeid=1,memdev=m1 \
+	-kernel "/boot/vmlinuz-$kver" -initrd "$out/initrd.gz" \
+	-append "console=ttyS0 oops=panic panic=-1 panic_on_warn=1 secretmem.enable=1 $append" \
+	-display none -monitor none -no-reboot \
+	-serial "file:$console" -serial "file:$results" \
+	"${disk_args[@]}" </dev/null >"$out/qemu.log" 2>&1
+qrc=$?
+set -e
+
+verdict=""
+if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+	verdict="timeout after ${timeout}s"
+elif [ $qrc -ne 0 ]; then
+	verdict="qemu exited with $qrc: $(head -c 300 "$out/qemu.log")"
+fi
+bad=$(grep -E -m 3 'Oops|BUG:|WARNING:|Kernel panic|general protection fault|Call Trace:|UBSAN|KASAN|kernel BUG|soft lockup|hung_task|kmemleak:.*new suspected' "$console" || true)
+[ -n "$bad" ] && verdict="${verdict:+$verdict; }kernel reported: $(echo "$bad" | tr '\n' '|')"
+grep -q '^@@GUEST-DONE' "$results" || verdict="${verdict:+$verdict; }guest script did not finish"
+echo "${verdict:-ok}" > "$out/verdict"
+if [ -n "$verdict" ]; then
+	echo "run-guest[$kver]: FAIL: $verdict" >&2
+	exit 1
+fi
+exit 0

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by the bsdmem selftests. */
+#ifndef BSDMEM_TEST_UTIL_H
+#define BSDMEM_TEST_UTIL_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <linux/bsdmem.h>
+
+#define PAGE_SZ		4096UL
+#define PM_PRESENT	(1ULL << 63)
+#define PM_PFN_MASK	((1ULL << 55) - 1)
+
+/* Physical address of a resident page of ours, 0 if not present. */
+uint64_t virt_to_phys_pagemap(const void *addr);
+/* Address of a kernel symbol from /proc/kallsyms, 0 if missing. */
+uint64_t kallsyms_lookup(const char *name);
+/* CPU physical/virtual address widths from /proc/cpuinfo. */
+unsigned int cpu_phys_bits(void);
+/* Drop CAP_SYS_RAWIO from every capability set of this process. */
+int drop_cap_sys_rawio(void);
+/* A page-aligned, locked, resident page filled with a pattern. */
+void *locked_page(int fill);
+/* Open a device or exit the test as failed. */
+int open_dev(const char *path, int flags);
+/*
+ * pread(2) refuses negative offsets before any driver sees them, and kernel
+ * virtual addresses are negative as off_t: seek, then read or write.
+ */
+ssize_t kread(int fd, void *buf, size_t len, uint64_t addr);
+ssize_t kwrite(int fd, const void *buf, size_t len, uint64_t addr);
+/* Read a sysfs/procfs file's first line into buf. */
+int read_line(const char *path, char *buf, size_t len);
+
+#endif
