@@ -6,15 +6,16 @@
 #ifndef _BSDMEM_COMPAT_H
 #define _BSDMEM_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/mm.h>
 #include <linux/page-flags.h>
 
-/* Unaccepted memory (TDX/SNP guests) has a page type since 6.5. */
+/*
+ * Unaccepted memory (TDX/SNP guests) has a page type since 6.5; the
+ * Makefile looks for it in the kernel's headers.
+ */
 static inline bool bsdmem_page_unaccepted(struct page *page)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0) && \
-	IS_ENABLED(CONFIG_UNACCEPTED_MEMORY)
+#if defined(BSDMEM_HAVE_PAGE_UNACCEPTED) && IS_ENABLED(CONFIG_UNACCEPTED_MEMORY)
 	return PageUnaccepted(page);
 #else
 	return false;

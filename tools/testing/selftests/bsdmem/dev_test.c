@@ -17,7 +17,7 @@
 
 TEST(device_nodes_are_0640_char_devices)
 {
-	const char *paths[] = { BSDMEM_DEV_PATH, BSDKMEM_DEV_PATH };
+	static const char * const paths[] = { BSDMEM_DEV_PATH, BSDKMEM_DEV_PATH };
 	struct stat st;
 
 	for (int i = 0; i < 2; i++) {
@@ -56,7 +56,7 @@ TEST(phys_read_own_locked_page)
 TEST(phys_write_own_locked_page)
 {
 	uint8_t *p = locked_page(0x5a);
-	const char msg[] = "written through /dev/bsdmem";
+	static const char msg[] = "written through /dev/bsdmem";
 	uint64_t pa = virt_to_phys_pagemap(p);
 	int fd;
 
@@ -212,7 +212,7 @@ TEST(mmap_own_page_shared)
 {
 	uint8_t *p = locked_page(0x44);
 	uint64_t pa = virt_to_phys_pagemap(p);
-	volatile uint8_t *m;
+	uint8_t *m;
 	int fd = open_dev(BSDMEM_DEV_PATH, O_RDWR);
 
 	ASSERT_NE(pa, 0);
@@ -222,7 +222,7 @@ TEST(mmap_own_page_shared)
 	ASSERT_EQ(m[17], 0x44);
 	m[17] = 0x99;
 	ASSERT_EQ(p[17], 0x99);
-	ASSERT_EQ(munmap((void *)m, PAGE_SZ), 0);
+	ASSERT_EQ(munmap(m, PAGE_SZ), 0);
 }
 
 TEST(mmap_firmware_area_matches_read)

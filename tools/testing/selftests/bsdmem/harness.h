@@ -25,6 +25,8 @@
 #define BT_EXIT_SKIP	4
 #define BT_TIMEOUT	120
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 struct bt_test {
 	const char *name;
 	void (*fn)(void);

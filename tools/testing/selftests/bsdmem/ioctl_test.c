@@ -57,13 +57,12 @@ TEST(unknown_commands_are_enotty)
 /* Every known command reaches the driver on both devices. */
 TEST(known_commands_are_dispatched)
 {
-	const char *paths[] = { BSDMEM_DEV_PATH, BSDKMEM_DEV_PATH };
+	static const char * const paths[] = { BSDMEM_DEV_PATH, BSDKMEM_DEV_PATH };
 
 	for (int d = 0; d < 2; d++) {
 		int fd = open_dev(paths[d], O_RDONLY);
 
-		for (unsigned int i = 0; i < sizeof(known_cmds) /
-		     sizeof(known_cmds[0]); i++) {
+		for (unsigned int i = 0; i < ARRAY_SIZE(known_cmds); i++) {
 			errno = 0;
 			ioctl(fd, known_cmds[i], NULL);
 			if (errno == ENOTTY)
@@ -81,8 +80,7 @@ TEST(ioctl_rechecks_privilege)
 	char arg[64] = { 0 };
 
 	ASSERT_EQ(drop_cap_sys_rawio(), 0);
-	for (unsigned int i = 0; i < sizeof(known_cmds) / sizeof(known_cmds[0]);
-	     i++)
+	for (unsigned int i = 0; i < ARRAY_SIZE(known_cmds); i++)
 		ASSERT_ERRNO(ioctl(fd, known_cmds[i], arg), EPERM);
 	ASSERT_ERRNO(ioctl(fd, _IO('m', 99), arg), ENOTTY);
 }

@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: every test level on both stock kernels. Each level prints
+# TAP-style lines ("ok - name", "not ok - name", "ok - name # SKIP why");
+# this script shows them, counts them and ends with one line
+#   N passed, N failed, N skipped
+# Exit status 1 when anything failed.
+set -uo pipefail
+
+top=$(realpath "$(dirname "$0")/../..")
+cd "$top"
+export BUILD=${BUILD:-$top/build}
+export BSDMEM_RESULTS=$BUILD/results
+rm -rf "$BSDMEM_RESULTS"
+mkdir -p "$BSDMEM_RESULTS"
+tally="$BSDMEM_RESULTS/tally"
+: > "$tally"
+start=$(date +%s)
+
+# run_level NAME CMD...: run a level, show and keep its TAP lines. A level
+# that fails without reporting a failed test counts as one failure itself.
+run_level() {
+	local name=$1 out="$BSDMEM_RESULTS/$1.out" rc t0=$SECONDS
+	shift
+	echo "=== $name"
+	"$@" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	grep -E '^(not )?ok - ' "$out" >> "$tally"
+	if [ $rc -ne 0 ] && ! grep -q '^not ok - ' "$out"; then
+		echo "not ok - $name.exit_status_$rc" | tee -a "$tally"
+	fi
+	echo "=== $name: $((SECONDS - t0))s"
+}
+
+kvers=$(tools/testing/scripts/kernels.sh)
+nk=$(echo "$kvers" | grep -c .)
+if [ "$nk" -eq 2 ]; then
+	echo "ok - kernels.both_stock_kernels_installed" >> "$tally"
+else
+	echo "not ok - kernels.both_stock_kernels_installed # found: $kvers" | tee -a "$tally"
+fi
+
+run_level lint tools/testing/scripts/checkpatch.sh
+for k in $kvers; do
+	run_level "build.$k" tools/testing/scripts/build-module.sh "$k"
+done
+run_level build.tools sh -c 'make -s tools >/dev/null && echo "ok - build.tools"'
+run_level kunit tools/testing/kunit/run-kunit.sh
+for k in $kvers; do
+	run_level "selftests.$k" tools/testing/run-selftests.sh "$k"
+done
+
+passed=$(grep -c '^ok - ' "$tally" | tr -d ' ')
+skipped=$(grep -c '^ok - .*# SKIP' "$tally" | tr -d ' ')
+failed=$(grep -c '^not ok - ' "$tally" | tr -d ' ')
+passed=$((passed - skipped))
+echo
+if [ "$failed" -ne 0 ]; then
+	echo "FAILED:"
+	grep '^not ok - ' "$tally" | sed 's/^/  /'
+fi
+echo "make check took $(( $(date +%s) - start ))s"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
