@@ -40,6 +40,10 @@ bool bsdmem_kaddr_range_ok(u64 addr, u64 len, unsigned int va_bits);
 size_t bsdmem_chunk_len(u64 pos, size_t count);
 int bsdmem_lseek_pos(u64 cur, s64 off, int whence, u64 *newpos);
 
+/* bsdmem_extract.c: the pure part of the page-table lookup */
+u64 bsdmem_leaf_phys(unsigned long leaf_pfn, u64 leaf_size, u64 addr);
+int bsdmem_extract_lookup(struct mm_struct *mm, struct mem_extract *me);
+
 /* bsdmem_access.c: one page-bounded step of a transfer */
 enum bsdmem_space { BSDMEM_PHYS, BSDMEM_KVIRT };
 ssize_t bsdmem_access_step(enum bsdmem_space space, u64 pos, void *buf,

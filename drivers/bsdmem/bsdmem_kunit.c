@@ -5,6 +5,8 @@
  */
 #include <kunit/test.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include "bsdmem.h"
@@ -178,7 +180,40 @@ static void bsdmem_access_refusals_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EINVAL, (int)bsdmem_access_step(BSDMEM_PHYS, 0, buf, 0, false));
 }
 
+static void bsdmem_leaf_phys_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, bsdmem_leaf_phys(0x1234, PAGE_SIZE, 0x7f0000000abcULL),
+			0x1234abcULL);
+	/* a 2 MiB leaf keeps 21 bits of the address: the subpage and offset */
+	KUNIT_EXPECT_EQ(test, bsdmem_leaf_phys(0x40000, SZ_2M, 0x7f00001ff123ULL),
+			0x401ff123ULL);
+	KUNIT_EXPECT_EQ(test, bsdmem_leaf_phys(0x40000, SZ_1G, 0x7f0012345678ULL),
+			0x52345678ULL);
+	KUNIT_EXPECT_EQ(test, bsdmem_leaf_phys(0, SZ_2M, 0x200000ULL), 0ULL);
+}
+
+/* KUnit runs in a kernel thread: no user mm, so every address is INVALID. */
+static void bsdmem_extract_no_mm_test(struct kunit *test)
+{
+	struct mem_extract me = {
+		.me_vaddr = 0x400000,
+		.me_paddr = 0x1234,
+		.me_domain = 7,
+		.me_state = ME_STATE_MAPPED,
+	};
+
+	KUNIT_EXPECT_EQ(test, 0, bsdmem_extract_lookup(NULL, &me));
+	KUNIT_EXPECT_EQ(test, me.me_state, ME_STATE_INVALID);
+	KUNIT_EXPECT_EQ(test, me.me_paddr, 0x1234ULL);
+	KUNIT_EXPECT_EQ(test, me.me_domain, 7);
+	me.me_vaddr = (u64)(unsigned long)&me;
+	KUNIT_EXPECT_EQ(test, 0, bsdmem_extract_lookup(current->mm, &me));
+	KUNIT_EXPECT_EQ(test, me.me_state, ME_STATE_INVALID);
+}
+
 static struct kunit_case bsdmem_test_cases[] = {
+	KUNIT_CASE(bsdmem_leaf_phys_test),
+	KUNIT_CASE(bsdmem_extract_no_mm_test),
 	KUNIT_CASE(bsdmem_cmd_native_test),
 	KUNIT_CASE(bsdmem_cmd_values_test),
 	KUNIT_CASE(bsdmem_cmd_compat_test),
