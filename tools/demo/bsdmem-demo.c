@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <linux/bsdmem.h>
 
-static uint64_t kallsyms(const char *name)
+static uint64_t kernel_symbol(const char *name)
 {
 	char line[512], sym[256], type;
 	unsigned long long addr;
@@ -50,7 +50,7 @@ static uint64_t phys_of(const void *p)
 
 static int show_banner(void)
 {
-	uint64_t addr = kallsyms("linux_banner");
+	uint64_t addr = kernel_symbol("linux_banner");
 	char buf[160] = { 0 };
 	int fd = open(BSDKMEM_DEV_PATH, O_RDONLY);
 

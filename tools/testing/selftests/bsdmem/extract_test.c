@@ -27,7 +27,7 @@ static int extract(int fd, const void *va, struct mem_extract *me)
 	return ioctl(fd, MEM_EXTRACT_PADDR, me);
 }
 
-static uint64_t kpageflags(uint64_t pa)
+static uint64_t page_flags_of(uint64_t pa)
 {
 	uint64_t flags = 0;
 	int fd = open("/proc/kpageflags", O_RDONLY);
@@ -141,15 +141,15 @@ TEST(untouched_pages_are_valid_and_not_faulted_in)
 TEST(read_only_touched_page_agrees_with_pagemap)
 {
 	int fd = open_dev(BSDMEM_DEV_PATH, O_RDONLY);
-	volatile uint8_t *p = mmap(NULL, PAGE_SZ, PROT_READ,
-				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *p = mmap(NULL, PAGE_SZ, PROT_READ,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct mem_extract me;
 	uint64_t pa;
 
 	ASSERT_MAPPED(p);
-	ASSERT_EQ(p[10], 0);
-	pa = virt_to_phys_pagemap((void *)p);
-	ASSERT_EQ(extract(fd, (void *)(p + 10), &me), 0);
+	ASSERT_EQ(__atomic_load_n(&p[10], __ATOMIC_RELAXED), 0);
+	pa = virt_to_phys_pagemap(p);
+	ASSERT_EQ(extract(fd, p + 10, &me), 0);
 	if (pa) {
 		ASSERT_EQ(me.me_state, ME_STATE_MAPPED);
 		ASSERT_EQ(me.me_paddr, pa + 10);
@@ -254,7 +254,7 @@ TEST(thp_subpage_address)
 	memset(p, 3, HPAGE_SZ);
 	head = virt_to_phys_pagemap(p);
 	ASSERT_NE(head, 0);
-	if (!(kpageflags(head) & (1ULL << KPF_THP)))
+	if (!(page_flags_of(head) & (1ULL << KPF_THP)))
 		SKIP("no transparent huge page was allocated");
 	for (unsigned long sub = 0; sub < 512; sub += 73) {
 		uint8_t *va = p + sub * PAGE_SZ + 123;
@@ -283,7 +283,7 @@ TEST(hugetlb_subpage_address)
 	memset(p, 4, HPAGE_SZ);
 	head = virt_to_phys_pagemap(p);
 	ASSERT_NE(head, 0);
-	ASSERT_TRUE(kpageflags(head) & (1ULL << KPF_HUGE));
+	ASSERT_TRUE(page_flags_of(head) & (1ULL << KPF_HUGE));
 	for (unsigned long sub = 1; sub < 512; sub += 101) {
 		assert_matches_pagemap(fd, p + sub * PAGE_SZ + 7);
 		ASSERT_EQ(virt_to_phys_pagemap(p + sub * PAGE_SZ + 7),
@@ -322,7 +322,7 @@ TEST(pfnmap_of_bsdmem_is_mapped_at_its_physical_address)
 
 struct race {
 	uint8_t *addr;
-	volatile int stop;
+	int stop;
 	unsigned long maps;
 };
 
@@ -330,7 +330,7 @@ static void *remapper(void *arg)
 {
 	struct race *r = arg;
 
-	while (!r->stop) {
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
 		void *p = mmap(r->addr, 4 * PAGE_SZ, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 
@@ -370,7 +370,7 @@ TEST(race_with_map_and_unmap)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while (n < 400000 && t.tv_sec - t0.tv_sec < 3);
-	r.stop = 1;
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(th, NULL);
 	TH_LOG("%lu lookups: %lu invalid, %lu valid, %lu mapped; %lu remaps",
 	       n, seen[0], seen[1], seen[2], r.maps);
