@@ -23,9 +23,9 @@ done
 
 {
 	echo "bsdmem benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), QEMU TCG guests (2 vCPU, 2 GiB, 2 NUMA nodes)"
-	printf '%-24s %-10s %-28s %s\n' kernel bench metric value
+	printf '%-24s %-10s %-44s %s\n' kernel bench metric value
 	while read -r k b m v; do
-		printf '%-24s %-10s %-28s %s\n' "$k" "$b" "$m" "$v"
+		printf '%-24s %-10s %-44s %s\n' "$k" "$b" "$m" "$v"
 	done < "$rows"
 } | tee "$table"
 echo "written to $table"

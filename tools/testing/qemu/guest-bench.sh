@@ -3,3 +3,4 @@
 # Guest side of make bench: every benchmark prints "BENCH group metric value".
 insmod /lib/modules/bsdmem.ko || exit 1
 /tests/devmem-bench 256
+/tests/extract-bench
