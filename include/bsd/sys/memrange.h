@@ -6,6 +6,8 @@
 #ifndef _BSDMEM_COMPAT_SYS_MEMRANGE_H
 #define _BSDMEM_COMPAT_SYS_MEMRANGE_H
 
+/* FreeBSD's <sys/types.h> provides the fixed-width types; glibc's does not. */
+#include <stdint.h>
 #include <sys/ioctl.h>
 #include "../../uapi/linux/bsdmem.h"
 
