@@ -40,6 +40,38 @@ bool bsdmem_kaddr_range_ok(u64 addr, u64 len, unsigned int va_bits);
 size_t bsdmem_chunk_len(u64 pos, size_t count);
 int bsdmem_lseek_pos(u64 cur, s64 off, int whence, u64 *newpos);
 
+/* bsdmem_mtrr.c: firmware MTRR registers to descriptors (pure) */
+#define BSDMEM_MTRR_NR_FIXED	88
+#define BSDMEM_MTRR_MAX_VAR	32
+#define BSDMEM_MTRR_FIXED_MSRS	11
+
+struct bsdmem_mtrr_regs {
+	bool	present;
+	u64	cap;
+	u64	def_type;
+	u64	fixed[BSDMEM_MTRR_FIXED_MSRS];	/* 0x250, 0x258, 0x259, 0x268-0x26f */
+	u64	var_base[BSDMEM_MTRR_MAX_VAR];
+	u64	var_mask[BSDMEM_MTRR_MAX_VAR];
+};
+
+int bsdmem_mtrr_type_to_flag(unsigned int type);
+int bsdmem_mtrr_decode(const struct bsdmem_mtrr_regs *r, unsigned int phys_bits,
+		       struct mem_range_desc *out);
+
+/* bsdmem_logic.c: memory range rules (pure) */
+#define BSDMEM_CACHE_TYPES	(MDF_UNCACHEABLE | MDF_WRITECOMBINE | \
+				 MDF_WRITETHROUGH | MDF_WRITEBACK | \
+				 MDF_WRITEPROTECT)
+int bsdmem_range_validate(u64 base, u64 len, int flags, unsigned int phys_bits);
+bool bsdmem_ranges_overlap(u64 a_base, u64 a_len, u64 b_base, u64 b_len);
+
+/* bsdmem_range.c: the range table and its use by the devices */
+void bsdmem_ranges_release_all(void);
+int bsdmem_range_mmap(struct vm_area_struct *vma, u64 phys, u64 size,
+		      bool ram);
+int bsdmem_range_check_write(u64 phys, u64 len);
+int bsdmem_range_cache_type(u64 phys);
+
 /* bsdmem_extract.c: the pure part of the page-table lookup */
 u64 bsdmem_leaf_phys(unsigned long leaf_pfn, u64 leaf_size, u64 addr);
 int bsdmem_extract_lookup(struct mm_struct *mm, struct mem_extract *me);

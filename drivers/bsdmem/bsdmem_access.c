@@ -103,11 +103,25 @@ static ssize_t bsdmem_kernel_copy(unsigned long addr, void *buf, size_t len,
 	return ret ? -EFAULT : len;
 }
 
-/* Device memory (or holes) through a short-lived uncached mapping. */
+/* A short-lived mapping of one page of device memory, of its range's type. */
+static void __iomem *bsdmem_io_map(u64 base)
+{
+	switch (bsdmem_range_cache_type(base)) {
+	case MDF_WRITECOMBINE:
+		return ioremap_wc(base, PAGE_SIZE);
+	case MDF_WRITETHROUGH:
+		return ioremap_wt(base, PAGE_SIZE);
+	case MDF_WRITEBACK:
+		return ioremap_cache(base, PAGE_SIZE);
+	}
+	return ioremap(base, PAGE_SIZE);
+}
+
+/* Device memory (or holes) through a short-lived mapping. */
 static ssize_t bsdmem_io_copy(u64 pos, void *buf, size_t len, bool write)
 {
 	u64 base = pos & PAGE_MASK;
-	void __iomem *va = ioremap(base, PAGE_SIZE);
+	void __iomem *va = bsdmem_io_map(base);
 
 	if (!va)
 		return -EFAULT;
@@ -135,6 +149,11 @@ static ssize_t bsdmem_phys_step(u64 pos, void *buf, size_t len, bool write)
 
 	if (!bsdmem_phys_range_ok(pos, len, bsdmem_phys_bits()))
 		return -EFAULT;
+	if (write) {
+		ret = bsdmem_range_check_write(pos, len);
+		if (ret)
+			return ret;
+	}
 	if (!page_is_ram(pfn))
 		return bsdmem_io_copy(pos, buf, len, write);
 

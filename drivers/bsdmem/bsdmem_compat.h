@@ -37,4 +37,14 @@ static inline void bsdmem_file_unsigned_offset(struct file *file)
 }
 #endif
 
+/* vm_flags became read-only with accessors in 6.3. */
+static inline void bsdmem_vma_deny_write(struct vm_area_struct *vma)
+{
+#ifdef BSDMEM_HAVE_VM_FLAGS_CLEAR
+	vm_flags_clear(vma, VM_MAYWRITE);
+#else
+	vma->vm_flags &= ~VM_MAYWRITE;
+#endif
+}
+
 #endif /* _BSDMEM_COMPAT_H */

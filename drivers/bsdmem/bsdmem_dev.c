@@ -122,13 +122,13 @@ static int bsdmem_mmap(struct file *file, struct vm_area_struct *vma)
 	if (ram < 0)
 		return ram;
 	/*
-	 * RAM keeps the cache mode the kernel gave it; device memory is
-	 * uncached unless a memory range says otherwise.
+	 * RAM keeps the cache mode the kernel gave it, device memory is
+	 * uncached, unless a memory range says otherwise; O_SYNC asks for
+	 * uncached device memory explicitly.
 	 */
-	if (!ram || (file->f_flags & O_DSYNC))
+	if (!ram && (file->f_flags & O_DSYNC))
 		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
-	return remap_pfn_range(vma, vma->vm_start, vma->vm_pgoff, size,
-			       vma->vm_page_prot);
+	return bsdmem_range_mmap(vma, phys, size, ram);
 }
 
 static const struct file_operations bsdmem_fops = {

@@ -4,6 +4,7 @@
  * the test owns (a kmalloc and a vmalloc buffer), so no hardware is needed.
  */
 #include <kunit/test.h>
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
@@ -211,7 +212,149 @@ static void bsdmem_extract_no_mm_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, me.me_state, ME_STATE_INVALID);
 }
 
+static void bsdmem_range_validate_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, 0, bsdmem_range_validate(0xfd000000, SZ_1M, MDF_WRITECOMBINE, 40));
+	/* not a power of two: fine under PAT */
+	KUNIT_EXPECT_EQ(test, 0, bsdmem_range_validate(0x1000, 3 * PAGE_SIZE, MDF_UNCACHEABLE, 40));
+	KUNIT_EXPECT_EQ(test, 0, bsdmem_range_validate(0, PAGE_SIZE, MDF_WRITEPROTECT, 40));
+	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate(0x1001, PAGE_SIZE, MDF_UNCACHEABLE, 40));
+	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate(0x1000, 0, MDF_UNCACHEABLE, 40));
+	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate(0x1000, 100, MDF_UNCACHEABLE, 40));
+	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate(0x1000, PAGE_SIZE, 0, 40));
+	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate(0x1000, PAGE_SIZE,
+							     MDF_UNCACHEABLE | MDF_WRITEBACK, 40));
+	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate(0x1000, PAGE_SIZE, MDF_UNKNOWN, 40));
+	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate(0x1000, PAGE_SIZE, 1 << 7, 40));
+	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate(1ULL << 40, PAGE_SIZE, MDF_WRITEBACK, 40));
+	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate((1ULL << 40) - PAGE_SIZE,
+							     2 * PAGE_SIZE, MDF_WRITEBACK, 40));
+	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate(~0ULL << 12, 2 * PAGE_SIZE,
+							     MDF_WRITEBACK, 40));
+	/* state flags in a request are not cache types and are ignored */
+	KUNIT_EXPECT_EQ(test, 0, bsdmem_range_validate(0x1000, PAGE_SIZE,
+						       MDF_WRITEBACK | MDF_ACTIVE, 40));
+}
+
+static void bsdmem_range_overlap_test(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, bsdmem_ranges_overlap(0x1000, 0x2000, 0x2000, 0x1000));
+	KUNIT_EXPECT_TRUE(test, bsdmem_ranges_overlap(0x1000, 0x2000, 0, 0x2000));
+	KUNIT_EXPECT_TRUE(test, bsdmem_ranges_overlap(0x1000, 0x1000, 0x1000, 0x1000));
+	KUNIT_EXPECT_TRUE(test, bsdmem_ranges_overlap(0, SZ_1G, 0x5000, 0x1000));
+	KUNIT_EXPECT_FALSE(test, bsdmem_ranges_overlap(0x1000, 0x1000, 0x2000, 0x1000));
+	KUNIT_EXPECT_FALSE(test, bsdmem_ranges_overlap(0x2000, 0x1000, 0x1000, 0x1000));
+}
+
+static void bsdmem_mtrr_type_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_type_to_flag(0), MDF_UNCACHEABLE);
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_type_to_flag(1), MDF_WRITECOMBINE);
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_type_to_flag(4), MDF_WRITETHROUGH);
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_type_to_flag(5), MDF_WRITEPROTECT);
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_type_to_flag(6), MDF_WRITEBACK);
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_type_to_flag(2), MDF_UNKNOWN);
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_type_to_flag(3), MDF_UNKNOWN);
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_type_to_flag(7), MDF_UNKNOWN);
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_type_to_flag(0xff), MDF_UNKNOWN);
+}
+
+#define FW_FLAGS	(MDF_FIRMWARE | MDF_ACTIVE | MDF_FIXACTIVE)
+
+/* Fixed ranges on, two variable MTRRs valid (one bogus), one disabled. */
+static void bsdmem_mtrr_decode_test(struct kunit *test)
+{
+	struct bsdmem_mtrr_regs *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct mem_range_desc *d = kunit_kcalloc(test, 128, sizeof(*d), GFP_KERNEL);
+	int i, n;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	r->present = true;
+	r->cap = BIT(8) | BIT(10) | 8;		/* FIX, WC, 8 variable */
+	r->def_type = BIT(11) | BIT(10) | 0;	/* E, FE, default UC */
+	for (i = 0; i < BSDMEM_MTRR_FIXED_MSRS; i++)
+		r->fixed[i] = 0x0606060606060606ULL;	/* WB */
+	r->fixed[1] = 0x0000000000000005ULL;	/* 0x80000: WP, then UC */
+	r->fixed[10] = 0x0100000000000000ULL;	/* 0xFF000: WC */
+	r->var_base[0] = 0x80000000ULL | 0;	/* UC */
+	r->var_mask[0] = 0xff80000000ULL | BIT(11);	/* 2 GiB */
+	r->var_base[1] = 0x100000ULL | 6;	/* WB, misaligned for its size */
+	r->var_mask[1] = 0xfffff00000ULL | BIT(11);
+	r->var_base[2] = 0xc0000000ULL | 1;	/* disabled */
+	r->var_mask[2] = 0xffc0000000ULL;
+	r->var_base[3] = 0x40000000ULL | 2;	/* reserved type 2 */
+	r->var_mask[3] = 0xffc0000000ULL | BIT(11);
+
+	n = bsdmem_mtrr_decode(r, 40, NULL);
+	KUNIT_ASSERT_EQ(test, n, 91);
+	KUNIT_ASSERT_EQ(test, bsdmem_mtrr_decode(r, 40, d), 91);
+
+	KUNIT_EXPECT_EQ(test, d[0].mr_base, 0ULL);
+	KUNIT_EXPECT_EQ(test, d[0].mr_len, (u64)SZ_64K);
+	KUNIT_EXPECT_EQ(test, d[0].mr_flags, FW_FLAGS | MDF_FIXBASE | MDF_FIXLEN | MDF_WRITEBACK);
+	KUNIT_EXPECT_STREQ(test, d[0].mr_owner, "BIOS");
+	KUNIT_EXPECT_EQ(test, d[7].mr_base, 0x70000ULL);
+	KUNIT_EXPECT_EQ(test, d[8].mr_base, 0x80000ULL);
+	KUNIT_EXPECT_EQ(test, d[8].mr_len, (u64)SZ_16K);
+	KUNIT_EXPECT_EQ(test, d[8].mr_flags & MDF_ATTRMASK, MDF_WRITEPROTECT);
+	KUNIT_EXPECT_EQ(test, d[9].mr_flags & MDF_ATTRMASK, MDF_UNCACHEABLE);
+	KUNIT_EXPECT_EQ(test, d[23].mr_base, 0xBC000ULL);
+	KUNIT_EXPECT_EQ(test, d[24].mr_base, 0xC0000ULL);
+	KUNIT_EXPECT_EQ(test, d[24].mr_len, (u64)SZ_4K);
+	KUNIT_EXPECT_EQ(test, d[87].mr_base, 0xFF000ULL);
+	KUNIT_EXPECT_EQ(test, d[87].mr_flags & MDF_ATTRMASK, MDF_WRITECOMBINE);
+
+	KUNIT_EXPECT_EQ(test, d[88].mr_base, 0x80000000ULL);
+	KUNIT_EXPECT_EQ(test, d[88].mr_len, (u64)SZ_2G);
+	KUNIT_EXPECT_EQ(test, d[88].mr_flags, FW_FLAGS | MDF_UNCACHEABLE);
+	KUNIT_EXPECT_EQ(test, d[89].mr_base, 0x100000ULL);
+	KUNIT_EXPECT_EQ(test, d[89].mr_len, (u64)SZ_1M);
+	KUNIT_EXPECT_EQ(test, d[89].mr_flags, FW_FLAGS | MDF_WRITEBACK);
+	KUNIT_EXPECT_EQ(test, d[90].mr_base, 0x40000000ULL);
+	KUNIT_EXPECT_EQ(test, d[90].mr_flags, FW_FLAGS | MDF_UNKNOWN);
+}
+
+static void bsdmem_mtrr_decode_edge_test(struct kunit *test)
+{
+	struct bsdmem_mtrr_regs *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct mem_range_desc d[2];
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	/* not present, or disabled: nothing */
+	r->cap = 8;
+	r->def_type = BIT(11);
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_decode(r, 40, NULL), 0);
+	r->present = true;
+	r->def_type = 0;
+	r->var_mask[0] = BIT(11);
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_decode(r, 40, NULL), 0);
+	/* enabled, fixed ranges off: only the variable one */
+	r->def_type = BIT(11) | BIT(10);
+	r->var_base[0] = 0x3000 | 6;		/* base not aligned to its length */
+	r->var_mask[0] = 0xffffffe000ULL | BIT(11);	/* 8K */
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_decode(r, 40, d), 1);
+	KUNIT_EXPECT_EQ(test, d[0].mr_len, 0x2000ULL);
+	KUNIT_EXPECT_EQ(test, d[0].mr_base, 0x3000ULL);
+	KUNIT_EXPECT_TRUE(test, d[0].mr_flags & MDF_BOGUS);
+	/* a mask with holes is not a power-of-two length: bogus too */
+	r->var_base[0] = 0x0 | 6;
+	r->var_mask[0] = 0xfff0ff0000ULL | BIT(11);
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_decode(r, 40, d), 1);
+	KUNIT_EXPECT_TRUE(test, d[0].mr_flags & MDF_BOGUS);
+	/* a VCNT beyond what the architecture allows is capped */
+	r->cap = 0xff;
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_decode(r, 40, NULL), 1);
+	/* silly physical widths report nothing rather than garbage */
+	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_decode(r, 64, NULL), 0);
+}
+
 static struct kunit_case bsdmem_test_cases[] = {
+	KUNIT_CASE(bsdmem_range_validate_test),
+	KUNIT_CASE(bsdmem_range_overlap_test),
+	KUNIT_CASE(bsdmem_mtrr_type_test),
+	KUNIT_CASE(bsdmem_mtrr_decode_test),
+	KUNIT_CASE(bsdmem_mtrr_decode_edge_test),
 	KUNIT_CASE(bsdmem_leaf_phys_test),
 	KUNIT_CASE(bsdmem_extract_no_mm_test),
 	KUNIT_CASE(bsdmem_cmd_native_test),

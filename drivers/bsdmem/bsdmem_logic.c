@@ -101,3 +101,26 @@ int bsdmem_lseek_pos(u64 cur, s64 off, int whence, u64 *newpos)
 	}
 	return -EINVAL;
 }
+
+/*
+ * A MEMRANGE_SET_UPDATE request: page-aligned base, non-zero page-multiple
+ * length below the physical limit, exactly one cache-type attribute.
+ * Lengths need not be powers of two: PAT has no MTRR alignment rules.
+ */
+int bsdmem_range_validate(u64 base, u64 len, int flags, unsigned int phys_bits)
+{
+	int type = flags & MDF_ATTRMASK;
+
+	if (!len || !PAGE_ALIGNED(base) || !PAGE_ALIGNED(len))
+		return -EINVAL;
+	if (!bsdmem_phys_range_ok(base, len, phys_bits))
+		return -EINVAL;
+	if (!type || (type & ~BSDMEM_CACHE_TYPES) || (type & (type - 1)))
+		return -EINVAL;
+	return 0;
+}
+
+bool bsdmem_ranges_overlap(u64 a_base, u64 a_len, u64 b_base, u64 b_len)
+{
+	return a_base < b_base + b_len && b_base < a_base + a_len;
+}

@@ -19,6 +19,7 @@ static int __init bsdmem_init(void)
 static void __exit bsdmem_exit(void)
 {
 	bsdmem_dev_unregister();
+	bsdmem_ranges_release_all();
 }
 
 module_init(bsdmem_init);

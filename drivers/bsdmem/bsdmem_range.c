@@ -1,17 +1,562 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * MEMRANGE_GET and MEMRANGE_SET. Not implemented yet on Linux: the spec's
- * "not supported on this architecture" answer until the PAT backend lands.
+ * MEMRANGE_GET and MEMRANGE_SET through PAT.
+ *
+ * The stock kernels export no MTRR programming, and rewriting MTRRs behind
+ * Linux's back is unsafe, so the firmware MTRRs are reported read-only and
+ * new ranges are made with the page attribute table instead:
+ *  - RAM: set_memory_uc/wc() on the direct map, every page pinned while
+ *    the range lives and written back to WB when it goes;
+ *  - device memory: a memtype reservation of the requested type (WC via
+ *    arch_io_reserve_memtype_wc(), UC/WT/WB via a kernel mapping of that
+ *    type held for the range's life), visible in pat_memtype_list;
+ *  - /dev/bsdmem reads, writes and mmaps inside a range use its type, and
+ *    MDF_WRITEPROTECT refuses writes and writable mappings.
+ * A range is MDF_BUSY while /dev/bsdmem mappings of it exist. Ranges
+ * outlive the file descriptor that made them, as on FreeBSD, and are all
+ * released when the module unloads.
  */
-#include <linux/errno.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/cpufeature.h>
+#include <asm/msr.h>
+#include <asm/memtype.h>
+#include <asm/mtrr.h>
+#include <asm/set_memory.h>
 #include "bsdmem.h"
+#include "bsdmem_compat.h"
+
+/* Enough for every use we know of; documented in bsdmem.rst. */
+#define BSDMEM_MAX_RANGES	64
+
+struct bsdmem_range {
+	bool		used;
+	bool		ram;
+	u64		base;
+	u64		len;
+	int		type;		/* one MDF_ cache-type bit */
+	char		owner[8];
+	struct page	**pages;	/* RAM: pinned for the range's life */
+	void __iomem	*io;		/* device UC/WT/WB: holds the memtype */
+	atomic_t	maps;		/* live mappings: MDF_BUSY */
+};
+
+static DEFINE_MUTEX(bsdmem_ranges_lock);
+static struct bsdmem_range bsdmem_ranges[BSDMEM_MAX_RANGES];
+static int bsdmem_nr_ranges;
+
+static bool bsdmem_range_busy(struct bsdmem_range *r)
+{
+	return atomic_read(&r->maps) > 0;
+}
+
+/* ---- firmware MTRRs ---- */
+
+static void bsdmem_mtrr_read(struct bsdmem_mtrr_regs *r)
+{
+	static const u32 fixed_msrs[BSDMEM_MTRR_FIXED_MSRS] = {
+		0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b, 0x26c,
+		0x26d, 0x26e, 0x26f,
+	};
+	unsigned int i, vcnt;
+
+	memset(r, 0, sizeof(*r));
+	if (!boot_cpu_has(X86_FEATURE_MTRR) ||
+	    rdmsrl_safe(MSR_MTRRcap, &r->cap) ||
+	    rdmsrl_safe(MSR_MTRRdefType, &r->def_type))
+		return;
+	for (i = 0; i < BSDMEM_MTRR_FIXED_MSRS; i++)
+		if (rdmsrl_safe(fixed_msrs[i], &r->fixed[i]))
+			return;
+	vcnt = min_t(unsigned int, r->cap & 0xff, BSDMEM_MTRR_MAX_VAR);
+	for (i = 0; i < vcnt; i++)
+		if (rdmsrl_safe(MTRRphysBase_MSR(i), &r->var_base[i]) ||
+		    rdmsrl_safe(MTRRphysMask_MSR(i), &r->var_mask[i]))
+			return;
+	r->present = true;
+}
+
+/* ---- MEMRANGE_GET ---- */
+
+static void bsdmem_range_to_desc(const struct bsdmem_range *r,
+				 struct mem_range_desc *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->mr_base = r->base;
+	d->mr_len = r->len;
+	d->mr_flags = r->type | MDF_ACTIVE;
+	if (atomic_read(&r->maps))
+		d->mr_flags |= MDF_BUSY;
+	memcpy(d->mr_owner, r->owner, sizeof(d->mr_owner));
+}
+
+/* The whole table, firmware first; caller frees. Returns the count. */
+static int bsdmem_table_build(struct mem_range_desc **table)
+{
+	struct bsdmem_mtrr_regs *regs;
+	struct mem_range_desc *t;
+	int i, n;
+
+	regs = kmalloc(sizeof(*regs), GFP_KERNEL);
+	if (!regs)
+		return -ENOMEM;
+	bsdmem_mtrr_read(regs);
+	n = bsdmem_mtrr_decode(regs, bsdmem_phys_bits(), NULL);
+	t = kcalloc(n + BSDMEM_MAX_RANGES, sizeof(*t), GFP_KERNEL);
+	if (!t) {
+		kfree(regs);
+		return -ENOMEM;
+	}
+	bsdmem_mtrr_decode(regs, bsdmem_phys_bits(), t);
+	kfree(regs);
+	for (i = 0; i < BSDMEM_MAX_RANGES; i++)
+		if (bsdmem_ranges[i].used)
+			bsdmem_range_to_desc(&bsdmem_ranges[i], &t[n++]);
+	*table = t;
+	return n;
+}
+
+static bool bsdmem_ranges_supported(void)
+{
+	return boot_cpu_has(X86_FEATURE_MTRR) || pat_enabled();
+}
 
 int bsdmem_memrange_get(struct bsdmem_range_req *req)
 {
-	return -EOPNOTSUPP;
+	struct mem_range_desc *table = NULL;
+	int total, n, ret = 0;
+
+	if (!bsdmem_ranges_supported())
+		return -EOPNOTSUPP;
+	mutex_lock(&bsdmem_ranges_lock);
+	total = bsdmem_table_build(&table);
+	mutex_unlock(&bsdmem_ranges_lock);
+	if (total < 0)
+		return total;
+	if (total == 0) {
+		ret = -ENXIO;
+		goto out;
+	}
+	if (req->arg[0] <= 0) {
+		req->arg[0] = total;
+		goto out;
+	}
+	n = min(req->arg[0], total);
+	if (copy_to_user(req->desc, table, n * sizeof(*table))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	req->arg[0] = n;
+out:
+	kfree(table);
+	return ret;
+}
+
+/* ---- applying a cache type ---- */
+
+static int bsdmem_ram_apply(struct bsdmem_range *r, int type)
+{
+	unsigned long va = (unsigned long)__va(r->base);
+	int npages = r->len >> PAGE_SHIFT;
+
+	switch (type) {
+	case MDF_UNCACHEABLE:
+		return set_memory_uc(va, npages) ? -EINVAL : 0;
+	case MDF_WRITECOMBINE:
+		return set_memory_wc(va, npages) ? -EINVAL : 0;
+	case MDF_WRITEBACK:
+	case MDF_WRITEPROTECT:
+		return 0;
+	}
+	/* No exported way to make RAM write-through. */
+	return -EINVAL;
+}
+
+static void bsdmem_ram_unapply(struct bsdmem_range *r, int type)
+{
+	if (type == MDF_UNCACHEABLE || type == MDF_WRITECOMBINE)
+		set_memory_wb((unsigned long)__va(r->base),
+			      r->len >> PAGE_SHIFT);
+}
+
+static int bsdmem_io_apply(struct bsdmem_range *r, int type)
+{
+	switch (type) {
+	case MDF_WRITECOMBINE:
+		return arch_io_reserve_memtype_wc(r->base, r->len) ? -EINVAL : 0;
+	case MDF_UNCACHEABLE:
+		r->io = ioremap_uc(r->base, r->len);
+		break;
+	case MDF_WRITETHROUGH:
+		r->io = ioremap_wt(r->base, r->len);
+		break;
+	case MDF_WRITEBACK:
+		r->io = ioremap_cache(r->base, r->len);
+		break;
+	case MDF_WRITEPROTECT:
+		return 0;
+	}
+	/* A NULL mapping means the memory type conflicts with another. */
+	return r->io ? 0 : -EINVAL;
+}
+
+static void bsdmem_io_unapply(struct bsdmem_range *r, int type)
+{
+	if (type == MDF_WRITECOMBINE)
+		arch_io_free_memtype_wc(r->base, r->len);
+	if (r->io)
+		iounmap(r->io);
+	r->io = NULL;
+}
+
+static int bsdmem_range_apply(struct bsdmem_range *r, int type)
+{
+	return r->ram ? bsdmem_ram_apply(r, type) : bsdmem_io_apply(r, type);
+}
+
+static void bsdmem_range_unapply(struct bsdmem_range *r)
+{
+	if (r->ram)
+		bsdmem_ram_unapply(r, r->type);
+	else
+		bsdmem_io_unapply(r, r->type);
+}
+
+/* ---- RAM pinning ---- */
+
+static void bsdmem_unpin(struct bsdmem_range *r, unsigned long n)
+{
+	while (n--)
+		put_page(r->pages[n]);
+	kvfree(r->pages);
+	r->pages = NULL;
+}
+
+/*
+ * Every page must be usable RAM that somebody holds: a free page cannot
+ * be pinned without stealing it from the allocator.
+ */
+static int bsdmem_pin(struct bsdmem_range *r)
+{
+	unsigned long i, n = r->len >> PAGE_SHIFT;
+	unsigned long pfn = PHYS_PFN(r->base);
+
+	if (bsdmem_phys_pages_mappable(r->base, r->len) != 1)
+		return -EINVAL;
+	r->pages = kvcalloc(n, sizeof(*r->pages), GFP_KERNEL);
+	if (!r->pages)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct page *page = pfn_to_online_page(pfn + i);
+
+		if (!page || !get_page_unless_zero(page)) {
+			bsdmem_unpin(r, i);
+			return -EINVAL;
+		}
+		r->pages[i] = page;
+	}
+	return 0;
+}
+
+/* ---- MEMRANGE_SET ---- */
+
+static struct bsdmem_range *bsdmem_range_find(u64 base, u64 len)
+{
+	int i;
+
+	for (i = 0; i < BSDMEM_MAX_RANGES; i++)
+		if (bsdmem_ranges[i].used && bsdmem_ranges[i].base == base &&
+		    bsdmem_ranges[i].len == len)
+			return &bsdmem_ranges[i];
+	return NULL;
+}
+
+/* A firmware descriptor with exactly this base and length? */
+static bool bsdmem_is_firmware_range(u64 base, u64 len)
+{
+	struct mem_range_desc *table = NULL;
+	int i, n = bsdmem_table_build(&table);
+	bool found = false;
+
+	for (i = 0; i < n; i++)
+		if ((table[i].mr_flags & MDF_FIRMWARE) &&
+		    table[i].mr_base == base && table[i].mr_len == len)
+			found = true;
+	kfree(table);
+	return found;
+}
+
+static int bsdmem_range_remove(const struct mem_range_desc *d)
+{
+	struct bsdmem_range *r = bsdmem_range_find(d->mr_base, d->mr_len);
+
+	if (!r)
+		return bsdmem_is_firmware_range(d->mr_base, d->mr_len) ?
+		       -EPERM : -ENOENT;
+	if (bsdmem_range_busy(r))
+		return -EBUSY;
+	bsdmem_range_unapply(r);
+	if (r->ram)
+		bsdmem_unpin(r, r->len >> PAGE_SHIFT);
+	memset(r, 0, sizeof(*r));
+	bsdmem_nr_ranges--;
+	return 0;
+}
+
+static int bsdmem_range_change_type(struct bsdmem_range *r,
+				    const struct mem_range_desc *d, int type)
+{
+	int old = r->type, ret;
+
+	if (bsdmem_range_busy(r))
+		return -EBUSY;
+	if (type != old) {
+		bsdmem_range_unapply(r);
+		ret = bsdmem_range_apply(r, type);
+		if (ret) {
+			/* put back what was there; it applied before */
+			if (bsdmem_range_apply(r, old))
+				pr_err("bsdmem: could not restore range %#llx+%#llx\n",
+				       r->base, r->len);
+			return ret;
+		}
+		r->type = type;
+	}
+	memcpy(r->owner, d->mr_owner, sizeof(r->owner));
+	return 0;
+}
+
+static struct bsdmem_range *bsdmem_range_free_slot(void)
+{
+	int i;
+
+	for (i = 0; i < BSDMEM_MAX_RANGES; i++)
+		if (!bsdmem_ranges[i].used)
+			return &bsdmem_ranges[i];
+	return NULL;
+}
+
+static int bsdmem_range_add(const struct mem_range_desc *d, int type)
+{
+	struct bsdmem_range *r;
+	int i, ret, kind;
+
+	for (i = 0; i < BSDMEM_MAX_RANGES; i++)
+		if (bsdmem_ranges[i].used &&
+		    bsdmem_ranges_overlap(bsdmem_ranges[i].base,
+					  bsdmem_ranges[i].len,
+					  d->mr_base, d->mr_len))
+			return -EINVAL;
+	r = bsdmem_range_free_slot();
+	if (!r)
+		return -ENOSPC;
+
+	kind = region_intersects(d->mr_base, d->mr_len, IORESOURCE_SYSTEM_RAM,
+				 IORES_DESC_NONE);
+	if (kind == REGION_MIXED)
+		return -EINVAL;
+	r->ram = kind == REGION_INTERSECTS;
+	r->base = d->mr_base;
+	r->len = d->mr_len;
+	if (r->ram) {
+		ret = bsdmem_pin(r);
+		if (ret)
+			goto err_clear;
+	}
+	ret = bsdmem_range_apply(r, type);
+	if (ret)
+		goto err_unpin;
+	r->type = type;
+	memcpy(r->owner, d->mr_owner, sizeof(r->owner));
+	atomic_set(&r->maps, 0);
+	r->used = true;
+	bsdmem_nr_ranges++;
+	return 0;
+
+err_unpin:
+	if (r->ram)
+		bsdmem_unpin(r, r->len >> PAGE_SHIFT);
+err_clear:
+	memset(r, 0, sizeof(*r));
+	return ret;
+}
+
+static int bsdmem_range_update(const struct mem_range_desc *d)
+{
+	int type = d->mr_flags & BSDMEM_CACHE_TYPES;
+	struct bsdmem_range *r;
+	int ret;
+
+	ret = bsdmem_range_validate(d->mr_base, d->mr_len,
+				    d->mr_flags & ~MDF_FORCE & MDF_ATTRMASK,
+				    bsdmem_phys_bits());
+	if (ret)
+		return ret;
+	r = bsdmem_range_find(d->mr_base, d->mr_len);
+	if (r)
+		return bsdmem_range_change_type(r, d, type);
+	if (bsdmem_is_firmware_range(d->mr_base, d->mr_len))
+		return -EPERM;
+	return bsdmem_range_add(d, type);
 }
 
 int bsdmem_memrange_set(struct bsdmem_range_req *req)
 {
-	return -EOPNOTSUPP;
+	struct mem_range_desc d;
+	int ret;
+
+	if (req->arg[0] != MEMRANGE_SET_UPDATE &&
+	    req->arg[0] != MEMRANGE_SET_REMOVE)
+		return -EOPNOTSUPP;
+	if (!pat_enabled())
+		return -EOPNOTSUPP;
+	if (copy_from_user(&d, req->desc, sizeof(d)))
+		return -EFAULT;
+	d.mr_owner[sizeof(d.mr_owner) - 1] = '\0';
+
+	mutex_lock(&bsdmem_ranges_lock);
+	if (req->arg[0] == MEMRANGE_SET_REMOVE)
+		ret = bsdmem_range_remove(&d);
+	else
+		ret = bsdmem_range_update(&d);
+	mutex_unlock(&bsdmem_ranges_lock);
+	return ret;
+}
+
+void bsdmem_ranges_release_all(void)
+{
+	int i;
+
+	mutex_lock(&bsdmem_ranges_lock);
+	for (i = 0; i < BSDMEM_MAX_RANGES; i++) {
+		struct bsdmem_range *r = &bsdmem_ranges[i];
+
+		if (!r->used)
+			continue;
+		bsdmem_range_unapply(r);
+		if (r->ram)
+			bsdmem_unpin(r, r->len >> PAGE_SHIFT);
+		memset(r, 0, sizeof(*r));
+	}
+	bsdmem_nr_ranges = 0;
+	mutex_unlock(&bsdmem_ranges_lock);
+}
+
+/* ---- use by the devices ---- */
+
+/* The range containing [phys, phys + len), or NULL; -EINVAL if straddling. */
+static struct bsdmem_range *bsdmem_range_covering(u64 phys, u64 len, int *err)
+{
+	int i;
+
+	*err = 0;
+	for (i = 0; i < BSDMEM_MAX_RANGES; i++) {
+		struct bsdmem_range *r = &bsdmem_ranges[i];
+
+		if (!r->used || !bsdmem_ranges_overlap(r->base, r->len, phys, len))
+			continue;
+		if (phys >= r->base && phys + len <= r->base + r->len)
+			return r;
+		*err = -EINVAL;
+		return NULL;
+	}
+	return NULL;
+}
+
+/* The cache type of the range holding phys, 0 when none does. */
+int bsdmem_range_cache_type(u64 phys)
+{
+	struct bsdmem_range *r;
+	int err, type = 0;
+
+	if (!READ_ONCE(bsdmem_nr_ranges))
+		return 0;
+	mutex_lock(&bsdmem_ranges_lock);
+	r = bsdmem_range_covering(phys, 1, &err);
+	if (r)
+		type = r->type;
+	mutex_unlock(&bsdmem_ranges_lock);
+	return type;
+}
+
+int bsdmem_range_check_write(u64 phys, u64 len)
+{
+	return bsdmem_range_cache_type(phys) == MDF_WRITEPROTECT ? -EACCES : 0;
+}
+
+static void bsdmem_vma_open(struct vm_area_struct *vma)
+{
+	struct bsdmem_range *r = vma->vm_private_data;
+
+	atomic_inc(&r->maps);
+}
+
+static void bsdmem_vma_close(struct vm_area_struct *vma)
+{
+	struct bsdmem_range *r = vma->vm_private_data;
+
+	atomic_dec(&r->maps);
+}
+
+static const struct vm_operations_struct bsdmem_range_vm_ops = {
+	.open	= bsdmem_vma_open,
+	.close	= bsdmem_vma_close,
+};
+
+static pgprot_t bsdmem_type_prot(pgprot_t prot, int type, bool ram)
+{
+	switch (type) {
+	case MDF_UNCACHEABLE:
+		return pgprot_noncached(prot);
+	case MDF_WRITECOMBINE:
+		return pgprot_writecombine(prot);
+	case MDF_WRITETHROUGH:
+		return pgprot_writethrough(prot);
+	case MDF_WRITEBACK:
+		return prot;
+	}
+	/* write-protect and no range: the memory's usual type */
+	return ram ? prot : pgprot_noncached(prot);
+}
+
+/*
+ * Map [phys, phys + size) into vma with the cache type of the range that
+ * holds it. A mapping may not straddle a range's edge; a write-protected
+ * range refuses writable mappings, now and by mprotect() later.
+ */
+int bsdmem_range_mmap(struct vm_area_struct *vma, u64 phys, u64 size,
+		      bool ram)
+{
+	struct bsdmem_range *r;
+	int ret;
+
+	mutex_lock(&bsdmem_ranges_lock);
+	r = bsdmem_range_covering(phys, size, &ret);
+	if (ret)
+		goto out;
+	if (r && r->type == MDF_WRITEPROTECT) {
+		ret = -EACCES;
+		if (vma->vm_flags & VM_WRITE)
+			goto out;
+		bsdmem_vma_deny_write(vma);
+	}
+	if (r)
+		vma->vm_page_prot = bsdmem_type_prot(vma->vm_page_prot,
+						     r->type, ram);
+	else if (!ram)
+		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	ret = remap_pfn_range(vma, vma->vm_start, vma->vm_pgoff, size,
+			      vma->vm_page_prot);
+	if (ret || !r)
+		goto out;
+	vma->vm_private_data = r;
+	vma->vm_ops = &bsdmem_range_vm_ops;
+	atomic_inc(&r->maps);
+out:
+	mutex_unlock(&bsdmem_ranges_lock);
+	return ret;
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side of the selftest level: every suite as TAP, then the module
-# loaded with strict_devmem=1, then unloading.
+# Guest side of the selftest level: every suite as TAP (64-bit, then 32-bit
+# through compat_ioctl), the module reloaded with strict_devmem=1, and
+# unloading with live memory ranges.
 suite() { echo "@@SUITE $1"; }
 
 suite module.load
@@ -13,7 +14,8 @@ else
 	exit 1
 fi
 
-for t in dev_test ioctl_test extract_test dev_test_32 ioctl_test_32 extract_test_32; do
+for t in dev_test ioctl_test extract_test range_test \
+	 dev_test_32 ioctl_test_32 extract_test_32 range_test_32; do
 	suite "$t"
 	/tests/$t
 done
@@ -22,12 +24,18 @@ suite dev_test.strict
 rmmod bsdmem && insmod /lib/modules/bsdmem.ko strict_devmem=1 &&
 	/tests/dev_test -r strict_devmem
 
+suite rmmod.setup
+rmmod bsdmem && insmod /lib/modules/bsdmem.ko && /tests/rmmod_test -r setup
+
 suite module.unload
 echo "1..2"
-if rmmod bsdmem; then echo "ok 1 rmmod"; else echo "not ok 1 rmmod"; fi
+if rmmod bsdmem; then echo "ok 1 rmmod_with_live_ranges"; else echo "not ok 1 rmmod_with_live_ranges"; fi
 if [ ! -e /dev/bsdmem ] && [ ! -e /dev/bsdkmem ] &&
    ! grep -q '^bsdmem ' /proc/modules; then
 	echo "ok 2 devices_gone_after_unload"
 else
 	echo "not ok 2 devices_gone_after_unload"
 fi
+
+suite rmmod.verify
+/tests/rmmod_test -r verify
