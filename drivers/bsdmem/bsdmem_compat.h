@@ -47,4 +47,11 @@ static inline void bsdmem_vma_deny_write(struct vm_area_struct *vma)
 #endif
 }
 
+/* paddr_vmcoreinfo_note() moved from crash_core.h to vmcore_info.h in 6.9. */
+#ifdef BSDMEM_HAVE_VMCORE_INFO_H
+#include <linux/vmcore_info.h>
+#else
+#include <linux/crash_core.h>
+#endif
+
 #endif /* _BSDMEM_COMPAT_H */

@@ -1,12 +1,408 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * MEM_KERNELDUMP. Not implemented yet: "not supported on this
- * architecture" until the dump writer lands.
+ * MEM_KERNELDUMP: a live ELF minidump of the running kernel, planned and
+ * written by a kernel thread to a file descriptor the caller owns, while
+ * the caller waits. A fatal signal to the caller stops the thread (its
+ * blocked write is interrupted) and the ioctl returns -EINTR.
+ *
+ * Memory keeps changing while it is copied: the dump is best effort, as
+ * FreeBSD's mem(4) says of its live dumps.
  */
-#include <linux/errno.h>
+#include <linux/capability.h>
+#include <linux/cpumask.h>
+#include <linux/elf.h>
+#include <linux/elfcore.h>
+#include <linux/file.h>
+#include <linux/kexec.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/security.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <asm/pgtable.h>
+#include <asm/user.h>
 #include "bsdmem.h"
+#include "bsdmem_compat.h"
+#include "bsdmem_dump.h"
+#include "bsdmem_dump_int.h"
 
+static atomic_t bsdmem_dump_busy;
+static atomic64_t bsdmem_pages_planned;
+static atomic64_t bsdmem_pages_written;
+
+/* Read-only progress for livedump's bar: "<pages planned> <pages written>". */
+static int bsdmem_progress_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lld %lld\n",
+			  (long long)atomic64_read(&bsdmem_pages_planned),
+			  (long long)atomic64_read(&bsdmem_pages_written));
+}
+
+static const struct kernel_param_ops bsdmem_progress_ops = {
+	.get = bsdmem_progress_get,
+};
+module_param_cb(dump_progress, &bsdmem_progress_ops, NULL, 0444);
+MODULE_PARM_DESC(dump_progress, "pages planned and written by the running dump");
+
+/* ---- notes ---- */
+
+static const void *bsdmem_vmcoreinfo(size_t *len)
+{
+	const void *note = __va(paddr_vmcoreinfo_note());
+
+	*len = bsdmem_elf_note_total(note, VMCOREINFO_NOTE_SIZE);
+	return note;
+}
+
+/*
+ * ELF_CORE_COPY_REGS needs an unexported helper for the inactive GS base;
+ * a dump of a running kernel has no use for segment bases anyway.
+ */
+static void bsdmem_regs_to_prstatus(struct elf_prstatus *prs,
+				    const struct pt_regs *r)
+{
+	struct user_regs_struct *u = (struct user_regs_struct *)&prs->pr_reg;
+
+	BUILD_BUG_ON(sizeof(*u) != sizeof(prs->pr_reg));
+	u->r15 = r->r15;
+	u->r14 = r->r14;
+	u->r13 = r->r13;
+	u->r12 = r->r12;
+	u->bp = r->bp;
+	u->bx = r->bx;
+	u->r11 = r->r11;
+	u->r10 = r->r10;
+	u->r9 = r->r9;
+	u->r8 = r->r8;
+	u->ax = r->ax;
+	u->cx = r->cx;
+	u->dx = r->dx;
+	u->si = r->si;
+	u->di = r->di;
+	u->orig_ax = r->orig_ax;
+	u->ip = r->ip;
+	u->cs = r->cs;
+	u->flags = r->flags;
+	u->sp = r->sp;
+	u->ss = r->ss;
+}
+
+/*
+ * One NT_PRSTATUS per online CPU, in CPU order, pr_pid = CPU + 1; only the
+ * dumping CPU's registers are known. Then VMCOREINFO, verbatim.
+ */
+static int bsdmem_dump_notes(struct bsdmem_dump *d)
+{
+	size_t prsz = bsdmem_elf_note_size("CORE", sizeof(struct elf_prstatus));
+	struct elf_prstatus *prs;
+	const void *vmci;
+	size_t vmci_len;
+	struct pt_regs regs;
+	unsigned int cpu, self = raw_smp_processor_id();
+	u8 *p;
+
+	vmci = bsdmem_vmcoreinfo(&vmci_len);
+	if (!vmci_len)
+		return -EIO;
+	d->notes_len = num_online_cpus() * prsz + vmci_len;
+	d->notes = kvzalloc(d->notes_len, GFP_KERNEL);
+	prs = kzalloc(sizeof(*prs), GFP_KERNEL);
+	if (!d->notes || !prs) {
+		kfree(prs);
+		return -ENOMEM;
+	}
+	crash_setup_regs(&regs, NULL);
+	p = d->notes;
+	for_each_online_cpu(cpu) {
+		if (p + prsz > (u8 *)d->notes + d->notes_len - vmci_len)
+			break;	/* a CPU came online meanwhile */
+		memset(prs, 0, sizeof(*prs));
+		prs->common.pr_pid = cpu + 1;
+		if (cpu == self)
+			bsdmem_regs_to_prstatus(prs, &regs);
+		p += bsdmem_elf_note_put(p, "CORE", NT_PRSTATUS, prs,
+					 sizeof(*prs));
+	}
+	kfree(prs);
+	memcpy(p, vmci, vmci_len);
+	d->notes_len = p + vmci_len - (u8 *)d->notes;
+	return 0;
+}
+
+/* ---- the kernel image ---- */
+
+static bool bsdmem_kimage_page(unsigned long va, u64 *phys)
+{
+	unsigned int level;
+	pte_t *pte = lookup_address(va, &level);
+	u64 mask;
+
+	if (!pte || !(pte_flags(*pte) & _PAGE_PRESENT))
+		return false;
+	mask = page_level_mask(level);
+	*phys = (((u64)pte_pfn(*pte) << PAGE_SHIFT) & mask) | (va & ~mask);
+	return true;
+}
+
+/*
+ * _text and _end are not exported. The kernel mapping holds only the
+ * image (cleanup_highmap() drops the rest), so search outward from a
+ * symbol inside it for the first 2 MiB without mappings on either side.
+ */
+static void bsdmem_dump_find_kimage(struct bsdmem_dump *d)
+{
+	unsigned long lo = __START_KERNEL_map;
+	unsigned long hi = __START_KERNEL_map + KERNEL_IMAGE_SIZE;
+	unsigned long anchor = (unsigned long)&init_task & PAGE_MASK;
+	unsigned long start = anchor, end = anchor + PAGE_SIZE, va, gap;
+	u64 phys;
+
+	for (va = anchor, gap = 0; va > lo && gap < PMD_SIZE; gap += PAGE_SIZE) {
+		va -= PAGE_SIZE;
+		if (bsdmem_kimage_page(va, &phys)) {
+			start = va;
+			gap = 0;
+		}
+	}
+	for (va = anchor, gap = 0; va < hi && gap < PMD_SIZE; va += PAGE_SIZE) {
+		if (bsdmem_kimage_page(va, &phys)) {
+			end = va + PAGE_SIZE;
+			gap = 0;
+		} else {
+			gap += PAGE_SIZE;
+		}
+	}
+	d->kimage_vaddr = start;
+	d->kimage_len = end - start;
+	d->kimage_paddr = bsdmem_kimage_page(start, &phys) ? phys : 0;
+}
+
+/* ---- writing ---- */
+
+static bool bsdmem_dump_abort_cb(void *arg)
+{
+	return bsdmem_dump_aborted(arg) || fatal_signal_pending(current);
+}
+
+static int bsdmem_dump_headers(struct bsdmem_dump *d)
+{
+	struct bsdmem_elf_layout l = {
+		.segs = d->segs,
+		.nsegs = d->nsegs,
+		.notes_len = d->notes_len,
+		.kimage_vaddr = d->kimage_vaddr,
+		.kimage_paddr = d->kimage_paddr,
+		.kimage_len = d->kimage_len,
+		.direct_map_base = (u64)PAGE_OFFSET,
+	};
+	size_t hlen = bsdmem_elf_headers_size(d->nsegs);
+	u64 pad = bsdmem_elf_data_offset(d->nsegs, d->notes_len) - hlen -
+		  d->notes_len;
+	void *hdr = kvmalloc(hlen, GFP_KERNEL);
+	int ret;
+
+	if (!hdr)
+		return -ENOMEM;
+	ret = bsdmem_elf_build_headers(hdr, &l);
+	if (!ret)
+		ret = bsdmem_stream_write(d->stream, hdr, hlen);
+	kvfree(hdr);
+	if (!ret)
+		ret = bsdmem_stream_write(d->stream, d->notes, d->notes_len);
+	memset(d->page, 0, PAGE_SIZE);
+	if (!ret)
+		ret = bsdmem_stream_write(d->stream, d->page, pad);
+	return ret;
+}
+
+/* One page of data; pages that cannot be read go out as zeros. */
+static int bsdmem_dump_page(struct bsdmem_dump *d, bool ok)
+{
+	if (!ok)
+		memset(d->page, 0, PAGE_SIZE);
+	atomic64_inc(&bsdmem_pages_written);
+	if (bsdmem_dump_aborted(d))
+		return -EINTR;
+	return bsdmem_stream_write(d->stream, d->page, PAGE_SIZE);
+}
+
+static int bsdmem_dump_kimage(struct bsdmem_dump *d)
+{
+	unsigned long va;
+	u64 phys;
+	int ret;
+
+	for (va = d->kimage_vaddr; va < d->kimage_vaddr + d->kimage_len;
+	     va += PAGE_SIZE) {
+		bool ok = bsdmem_kimage_page(va, &phys) &&
+			  !copy_from_kernel_nofault(d->page, (void *)va,
+						    PAGE_SIZE);
+
+		ret = bsdmem_dump_page(d, ok);
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Planned pages are read; absorbed holes are written as zeros unread. */
+static int bsdmem_dump_segments(struct bsdmem_dump *d)
+{
+	unsigned int i;
+	u64 pfn;
+	int ret;
+
+	for (i = 0; i < d->nsegs; i++) {
+		for (pfn = d->segs[i].start_pfn;
+		     pfn < d->segs[i].start_pfn + d->segs[i].npages; pfn++) {
+			bool ok = test_bit(pfn, d->bitmap) &&
+				  bsdmem_dump_read_pfn(pfn, d->page);
+
+			ret = bsdmem_dump_page(d, ok);
+			if (ret)
+				return ret;
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
+static int bsdmem_dump_alloc(struct bsdmem_dump *d)
+{
+	d->nbits = bsdmem_dump_max_pfn();
+	d->bitmap = vzalloc(BITS_TO_LONGS(d->nbits) * sizeof(long));
+	d->segs = vmalloc(BSDMEM_MAX_SEGS * sizeof(*d->segs));
+	d->page = (void *)__get_free_page(GFP_KERNEL);
+	if (!d->bitmap || !d->segs || !d->page)
+		return -ENOMEM;
+	d->stream = bsdmem_stream_open(d->file, d->compression,
+				       bsdmem_dump_abort_cb, d);
+	if (IS_ERR(d->stream)) {
+		int ret = PTR_ERR(d->stream);
+
+		d->stream = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+static void bsdmem_dump_free(struct bsdmem_dump *d)
+{
+	if (d->stream)
+		bsdmem_stream_close(d->stream);
+	free_page((unsigned long)d->page);
+	vfree(d->segs);
+	vfree(d->bitmap);
+	kvfree(d->notes);
+}
+
+static int bsdmem_dump_write(struct bsdmem_dump *d)
+{
+	int ret;
+
+	ret = bsdmem_dump_alloc(d);
+	if (!ret)
+		ret = bsdmem_dump_notes(d);
+	if (ret)
+		return ret;
+	bsdmem_dump_find_kimage(d);
+	ret = bsdmem_dump_plan(d);
+	if (ret)
+		return ret;
+	atomic64_set(&bsdmem_pages_planned,
+		     (d->kimage_len >> PAGE_SHIFT) + d->seg_pages);
+	ret = bsdmem_dump_headers(d);
+	if (!ret)
+		ret = bsdmem_dump_kimage(d);
+	if (!ret)
+		ret = bsdmem_dump_segments(d);
+	if (!ret)
+		ret = bsdmem_stream_finish(d->stream);
+	return ret;
+}
+
+static int bsdmem_dump_thread(void *arg)
+{
+	struct bsdmem_dump *d = arg;
+
+	/* lets the caller's fatal signal interrupt a write blocked on a pipe */
+	allow_signal(SIGKILL);
+	d->result = bsdmem_dump_write(d);
+	bsdmem_dump_free(d);
+	kthread_complete_and_exit(&d->done, 0);
+}
+
+/* Run a dump to file in a kernel thread and wait for it. */
+static int bsdmem_dump_run(struct file *file, int compression)
+{
+	struct task_struct *task;
+	struct bsdmem_dump *d;
+	int ret;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	d->file = file;
+	d->compression = compression;
+	init_completion(&d->done);
+	atomic64_set(&bsdmem_pages_planned, 0);
+	atomic64_set(&bsdmem_pages_written, 0);
+
+	task = kthread_create(bsdmem_dump_thread, d, "bsdmem-dump");
+	if (IS_ERR(task)) {
+		kfree(d);
+		return PTR_ERR(task);
+	}
+	get_task_struct(task);
+	wake_up_process(task);
+	if (wait_for_completion_killable(&d->done)) {
+		atomic_set(&d->abort, 1);
+		send_sig(SIGKILL, task, 1);
+		wait_for_completion(&d->done);
+		ret = -EINTR;
+	} else {
+		ret = d->result;
+	}
+	put_task_struct(task);
+	kfree(d);
+	return ret;
+}
+
+/* Checks in abi.md's order: privilege, flags, fd, fd mode, compression, busy. */
 int bsdmem_kerneldump(void __user *arg)
 {
-	return -EOPNOTSUPP;
+	struct mem_livedump_arg a;
+	struct file *file;
+	int ret;
+
+	if (copy_from_user(&a, arg, sizeof(a)))
+		return -EFAULT;
+	ret = security_locked_down(LOCKDOWN_KCORE);
+	if (ret)
+		return ret;
+	if (a.flags)
+		return -EINVAL;
+	file = fget(a.fd);
+	if (!file)
+		return -EBADF;
+	ret = -EBADF;
+	if (!(file->f_mode & FMODE_WRITE))
+		goto out;
+	ret = -EINVAL;
+	if (a.compression > KERNELDUMP_COMP_ZSTD)
+		goto out;
+	ret = -EBUSY;
+	if (atomic_cmpxchg(&bsdmem_dump_busy, 0, 1))
+		goto out;
+	ret = bsdmem_dump_run(file, a.compression);
+	atomic_set(&bsdmem_dump_busy, 0);
+out:
+	fput(file);
+	return ret;
 }

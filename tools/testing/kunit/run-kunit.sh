@@ -29,6 +29,16 @@
 
 set -euo pipefail
 
+# Anything going wrong before kunit.py runs is reported as one failure.
+setup_fail() {
+	echo "not ok - kunit.setup"
+	echo "# $*"
+	echo "RESULT kunit 0 1 0"
+	exit 1
+}
+trap 'setup_fail "line $LINENO: \"$BASH_COMMAND\" failed (exit $?)"' ERR
+
+# This script lives in <repo>/tools/testing/kunit/.
 script_dir=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
 repo=$(realpath "$script_dir/../../..")
 results=${BSDMEM_RESULTS:-$repo/build/results}
@@ -39,15 +49,6 @@ pkg=linux-source-6.12
 tarball=/usr/src/$pkg.tar.xz
 
 mkdir -p "$results"
-
-# Anything going wrong before kunit.py runs is reported as one failure.
-setup_fail() {
-	echo "not ok - kunit.setup"
-	echo "# $*"
-	echo "RESULT kunit 0 1 0"
-	exit 1
-}
-trap 'setup_fail "line $LINENO: \"$BASH_COMMAND\" failed (exit $?)"' ERR
 
 [ -f "$repo/drivers/bsdmem/Kconfig" ] ||
 	setup_fail "$repo does not look like the bsdmem repository"
@@ -62,11 +63,9 @@ version=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null) ||
 version=$(printf '%s' "$version" | tr -c 'A-Za-z0-9.+-' '_')
 
 cache=${BSDMEM_CACHE:-${HOME:?}/.cache/bsdmem}
+mkdir -p "$cache/kunit"
+cache=$(realpath "$cache")
 kdir=$cache/kunit
-tree=$kdir/$pkg-$version
-build=$kdir/build-$version
-mkdir -p "$kdir"
-kdir=$(realpath "$kdir")
 tree=$kdir/$pkg-$version
 build=$kdir/build-$version
 
@@ -154,12 +153,13 @@ if [ -f "$build/test.log" ]; then
 fi
 
 # 4. Summarise from the kernel's KTAP.
-python3 - "$build/test.log" "$kunit_rc" "$log" "$repo" <<'EOF'
+python3 - "$build/test.log" "$kunit_rc" "$log" "$repo" "$tree" <<'EOF'
 import os
 import re
 import sys
 
-test_log, kunit_rc, kunit_log, repo = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+test_log, kunit_log, repo, tree = sys.argv[1], sys.argv[3], sys.argv[4], sys.argv[5]
+kunit_rc = int(sys.argv[2])
 
 VERSION = re.compile(r'\b(K?TAP) version [0-9]+\s*$')
 END = re.compile(r'^\s*(List of all partitions:|'
@@ -282,9 +282,15 @@ elif kunit_rc != 0 and not any(o[0] == 'fail' for o in out):
 	add('fail', 'run', f'kunit.py exited {kunit_rc}', tail(kunit_log, 15))
 
 # Compiler diagnostics in our code, from kunit.py's build output.
+# Paths inside the tree are shown relative to it: drivers/bsdmem/x.c.
+def show(l):
+	return l.replace(tree + '/', '')
+
+shown = {show(d) for o in out for d in o[3]}
 warn = []
 for l in tail(kunit_log, 10**7, r': (warning|error):'):
-	if ('bsdmem' in l or repo in l) and l not in warn:
+	l = show(l)
+	if ('bsdmem' in l or repo in l) and l not in warn and l not in shown:
 		warn.append(l)
 for l in warn[:30]:
 	print('# ' + l)
@@ -301,7 +307,7 @@ for status, name, reason, diag in out:
 		if reason:
 			print('# ' + reason)
 		for d in diag:
-			print('#   ' + d)
+			print('#   ' + show(d))
 print(f'# log: {kunit_log}')
 print(f"RESULT kunit {counts['ok']} {counts['fail']} {counts['skip']}")
 sys.exit(1 if counts['fail'] else 0)

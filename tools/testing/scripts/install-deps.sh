@@ -15,7 +15,8 @@ newest() {
 pkgs="build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
       busybox-static qemu-system-x86 qemu-utils ccache sparse gcc-multilib
       python3 rsync xz-utils zstd gzip file
-      linux-headers-amd64 linux-image-amd64 numactl libnuma-dev"
+      linux-headers-amd64 linux-image-amd64
+      kexec-tools makedumpfile crash python3-drgn"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (or install the packages yourself)" >&2
@@ -31,6 +32,10 @@ img612=$(newest '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$')
 ver612=${img612#linux-image-}
 ver612=${ver612%-unsigned}
 pkgs="$pkgs $img612 linux-headers-$ver612"
+# The debug vmlinux of the default 6.1 kernel, for crash and drgn.
+abi61=$(apt-cache depends linux-image-amd64 2>/dev/null |
+	sed -n 's/.*Depends: linux-image-\(6\.1\.[^ ]*-amd64\)$/\1/p' | head -n 1)
+[ -n "$abi61" ] && [ "${NEED_DBG:-1}" = 1 ] && pkgs="$pkgs linux-image-$abi61-dbg"
 [ "$need_kunit" = 1 ] && pkgs="$pkgs linux-source-6.12"
 pkgs="$pkgs ${EXTRA_PKGS:-}"
 

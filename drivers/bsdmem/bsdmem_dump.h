@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * MEM_KERNELDUMP internals: the dump plan, the ELF layout and the output
+ * stream (none, gzip, zstd) between them.
+ */
+#ifndef _BSDMEM_DUMP_H
+#define _BSDMEM_DUMP_H
+
+#include <linux/types.h>
+
+/* e_phnum is 16 bits; one PT_NOTE and one kernel-image PT_LOAD besides. */
+#define BSDMEM_MAX_SEGS		65000
+
+struct file;
+
+struct bsdmem_seg {
+	u64	start_pfn;
+	u64	npages;
+};
+
+struct bsdmem_elf_layout {
+	const struct bsdmem_seg	*segs;
+	unsigned int		nsegs;
+	size_t			notes_len;
+	u64			kimage_vaddr;
+	u64			kimage_paddr;
+	u64			kimage_len;
+	u64			direct_map_base;
+};
+
+/* bsdmem_elf.c (pure) */
+size_t bsdmem_elf_note_size(const char *name, size_t descsz);
+size_t bsdmem_elf_note_put(void *buf, const char *name, u32 type,
+			   const void *desc, size_t descsz);
+size_t bsdmem_elf_note_total(const void *note, size_t avail);
+size_t bsdmem_elf_headers_size(unsigned int nsegs);
+u64 bsdmem_elf_data_offset(unsigned int nsegs, size_t notes_len);
+int bsdmem_elf_build_headers(void *buf, const struct bsdmem_elf_layout *l);
+unsigned int bsdmem_plan_segments(const unsigned long *bitmap,
+				  unsigned long nbits, unsigned long max_hole,
+				  struct bsdmem_seg *segs, unsigned int max_segs);
+
+/* bsdmem_compress.c: gzip framing (pure) */
+#define BSDMEM_GZIP_HDR_LEN	10
+#define BSDMEM_GZIP_TRL_LEN	8
+void bsdmem_gzip_header(u8 *hdr);
+void bsdmem_gzip_trailer(u8 *trl, u32 crc, u64 total_in);
+
+/* bsdmem_compress.c: the output stream */
+struct bsdmem_stream;
+struct bsdmem_stream *bsdmem_stream_open(struct file *file, int compression,
+					 bool (*abort)(void *), void *arg);
+int bsdmem_stream_write(struct bsdmem_stream *s, const void *buf, size_t len);
+int bsdmem_stream_finish(struct bsdmem_stream *s);
+void bsdmem_stream_close(struct bsdmem_stream *s);
+/* its own buffers, to keep them out of the dump */
+void bsdmem_stream_exclude(struct bsdmem_stream *s,
+			   void (*exclude)(const void *, size_t, void *),
+			   void *arg);
+
+#endif /* _BSDMEM_DUMP_H */

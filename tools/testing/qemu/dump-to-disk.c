@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dump-to-disk: take one live dump per compression straight onto a raw
+ * block device, for the host to read back. The first 4 KiB of the device
+ * get an index, one line per dump: "name offset length".
+ *
+ *   dump-to-disk /dev/vda
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/bsdmem.h>
+
+#define ALIGN_MB(x)	(((x) + (1 << 20) - 1) & ~((off_t)(1 << 20) - 1))
+
+int main(int argc, char **argv)
+{
+	static const struct { const char *name; int comp; } kinds[] = {
+		{ "core", KERNELDUMP_COMP_NONE },
+		{ "core.gz", KERNELDUMP_COMP_GZIP },
+		{ "core.zst", KERNELDUMP_COMP_ZSTD },
+	};
+	char index[4096] = "";
+	off_t off = 1 << 20;
+	int mem, disk;
+
+	if (argc != 2)
+		return 2;
+	mem = open(BSDMEM_DEV_PATH, O_RDONLY);
+	disk = open(argv[1], O_RDWR);
+	if (mem < 0 || disk < 0) {
+		perror("dump-to-disk: open");
+		return 1;
+	}
+	for (unsigned int i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct mem_livedump_arg a = { .fd = disk,
+					      .compression = kinds[i].comp };
+		off_t end;
+
+		if (lseek(disk, off, SEEK_SET) != off ||
+		    ioctl(mem, MEM_KERNELDUMP, &a)) {
+			fprintf(stderr, "dump-to-disk: %s: %s\n", kinds[i].name,
+				strerror(errno));
+			return 1;
+		}
+		end = lseek(disk, 0, SEEK_CUR);
+		snprintf(index + strlen(index), sizeof(index) - strlen(index),
+			 "%s %lld %lld\n", kinds[i].name, (long long)off,
+			 (long long)(end - off));
+		printf("dumped %s: %lld bytes\n", kinds[i].name,
+		       (long long)(end - off));
+		off = ALIGN_MB(end);
+	}
+	if (pwrite(disk, index, sizeof(index), 0) != sizeof(index) ||
+	    fsync(disk)) {
+		perror("dump-to-disk: index");
+		return 1;
+	}
+	return 0;
+}

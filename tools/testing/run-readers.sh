@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The dump reader level for one stock kernel: a guest logs a unique marker
+# and writes a live dump of each compression onto a virtio disk; on the
+# host the real readers must take them: gunzip -t, zstd -t, vmcore-dmesg
+# and makedumpfile --dump-dmesg (the marker in the log), and with Debian's
+# debug vmlinux, crash (log) and drgn (init_uts_ns.name.release).
+set -uo pipefail
+
+kver=$1
+top=$(realpath "$(dirname "$0")/../..")
+build=${BUILD:-$top/build}
+out=${BSDMEM_RESULTS:-$build/results}/readers-$kver
+lvl="readers.$kver"
+vmlinux=/usr/lib/debug/boot/vmlinux-$kver
+pass=0 fail=0 skip=0
+
+ok() { echo "ok - $lvl.$1"; pass=$((pass + 1)); }
+nok() { echo "not ok - $lvl.$1"; [ $# -gt 1 ] && echo "# $2"; fail=$((fail + 1)); }
+skp() { echo "ok - $lvl.$1 # SKIP $2"; skip=$((skip + 1)); }
+check() { local name=$1; shift; if "$@" >"$out/$name.log" 2>&1; then ok "$name"; else nok "$name" "see $out/$name.log"; fi; }
+finish() { echo "RESULT $lvl $pass $fail $skip"; [ $fail -eq 0 ]; exit $?; }
+
+mkdir -p "$out"
+rm -f "$out"/core*
+disk="$out/disk.img"
+truncate -s 0 "$disk"
+truncate -s 1G "$disk"
+
+if ! "$top/tools/testing/qemu/run-guest.sh" -k "$kver" \
+	-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
+	-s "$top/tools/testing/qemu/guest-readers.sh" \
+	-b "$build/tools/tests" -M virtio_blk -M virtio_pci -M zstd_compress \
+	-d "$disk" -o "$out/guest" -t 900; then
+	nok guest_dumps "$(cat "$out/guest/verdict")"
+	sed 's/^/# /' "$out/guest/results.log" | tail -20
+	finish
+fi
+ok guest_dumps
+marker=$(sed -n 's/^@@MARKER //p' "$out/guest/results.log" | tr -d '\r')
+release=$(sed -n 's/^@@RELEASE //p' "$out/guest/results.log" | tr -d '\r')
+
+# The index in the first 4 KiB: "name offset length" per dump.
+head -c 4096 "$disk" | tr -d '\0' > "$out/index"
+while read -r name off len; do
+	dd if="$disk" of="$out/$name" bs=1M iflag=skip_bytes,count_bytes \
+		skip="$off" count="$len" status=none
+done < "$out/index"
+for f in core core.gz core.zst; do
+	[ -s "$out/$f" ] || { nok "extract_$f" "missing from the disk index"; finish; }
+done
+
+check gunzip_t gunzip -t "$out/core.gz"
+check zstd_t zstd -q -t "$out/core.zst"
+gunzip -c "$out/core.gz" > "$out/core-gz" 2>/dev/null
+zstd -q -d -c "$out/core.zst" > "$out/core-zst" 2>/dev/null
+
+for c in core core-gz core-zst; do
+	check "vmcore_dmesg_$c" sh -c "vmcore-dmesg '$out/$c' | grep -F '$marker'"
+done
+for c in core core-zst; do
+	rm -f "$out/$c.dmesg"
+	check "makedumpfile_dump_dmesg_$c" sh -c \
+		"makedumpfile --dump-dmesg '$out/$c' '$out/$c.dmesg' && grep -F '$marker' '$out/$c.dmesg'"
+done
+
+# crash and drgn need the ~860 MB debug vmlinux; make deps installs it for
+# the 6.1 kernel only, which is where these two readers are checked.
+case $kver in
+6.1.*) ;;
+*) finish ;;
+esac
+if [ ! -f "$vmlinux" ]; then
+	nok crash_log "no $vmlinux: install linux-image-$kver-dbg (make deps)"
+	nok drgn_release "no $vmlinux: install linux-image-$kver-dbg (make deps)"
+	finish
+fi
+printf 'log\nsys\nps\nquit\n' > "$out/crash.cmds"
+check crash_log sh -c "timeout 300 crash -s '$vmlinux' '$out/core' < '$out/crash.cmds' > '$out/crash.out' 2>&1; grep -F '$marker' '$out/crash.out' && grep -F 'RELEASE: $release' '$out/crash.out'"
+cat > "$out/drgn.py" <<PY
+release = prog["init_uts_ns"].name.release.string_().decode()
+print("release", release)
+n = sum(1 for _ in __import__("drgn.helpers.linux.pid", fromlist=["for_each_task"]).for_each_task(prog))
+print("tasks", n)
+assert release == "$release", release
+assert n > 10, n
+PY
+check drgn_release timeout 300 drgn -q -c "$out/core" -s "$vmlinux" "$out/drgn.py"
+finish
