@@ -25,9 +25,9 @@
 
 #define PROGRESS "/sys/module/bsdmem/parameters/dump_progress"
 
-static volatile int dumping = 1;
+static int dumping = 1;
 
-static void usage(void)
+static void bad_usage(void)
 {
 	fprintf(stderr, "usage: livedump [-q] [-z | -Z] [directory | -]\n");
 	exit(2);
@@ -57,7 +57,7 @@ static void *progress(void *arg)
 	int tty = *(int *)arg;
 	long long planned, written;
 
-	while (dumping) {
+	while (__atomic_load_n(&dumping, __ATOMIC_RELAXED)) {
 		FILE *f = fopen(PROGRESS, "r");
 
 		if (f && fscanf(f, "%lld %lld", &planned, &written) == 2 &&
@@ -123,13 +123,13 @@ int main(int argc, char **argv)
 			ext = ".zst";
 			break;
 		default:
-			usage();
+			bad_usage();
 		}
 	}
 	if (optind < argc)
 		dir = argv[optind++];
 	if (optind != argc)
-		usage();
+		bad_usage();
 
 	mem = open(BSDMEM_DEV_PATH, O_RDONLY);
 	if (mem < 0) {
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 	pthread_create(&th, NULL, progress, &tty);
 	if (ioctl(mem, MEM_KERNELDUMP, &arg))
 		err = errno;
-	dumping = 0;
+	__atomic_store_n(&dumping, 0, __ATOMIC_RELAXED);
 	pthread_join(th, NULL);
 	if (tty)
 		fputc('\n', stderr);

@@ -40,11 +40,12 @@ static const struct {
 	{ "busy",		MDF_BUSY,		0 },
 };
 
-#define NATTR	(sizeof(attrnames) / sizeof(attrnames[0]))
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define NATTR		ARRAY_SIZE(attrnames)
 
 static const char *devpath = BSDMEM_DEV_PATH;
 
-static void usage(void)
+static void bad_usage(void)
 {
 	fprintf(stderr,
 		"usage: memcontrol list [-a] [-o owner]\n"
@@ -96,7 +97,7 @@ static int open_mem(void)
 }
 
 /* The whole table; *n gets the count. */
-static struct mem_range_desc *fetch(int fd, int *n)
+static struct mem_range_desc *fetch_table(int fd, int *n)
 {
 	struct mem_range_op op = { .mo_desc = NULL, .mo_arg = { 0, 0 } };
 	struct mem_range_desc *d;
@@ -125,9 +126,9 @@ static int do_list(int argc, char **argv)
 		else if (opt == 'o')
 			owner = optarg;
 		else
-			usage();
+			bad_usage();
 	}
-	d = fetch(fd, &n);
+	d = fetch_table(fd, &n);
 	for (int i = 0; i < n; i++) {
 		if (!all && !(d[i].mr_flags & MDF_ACTIVE))
 			continue;
@@ -153,7 +154,8 @@ static int set_range(int fd, int op, uint64_t base, uint64_t len, int flags,
 	struct mem_range_op mro = { .mo_desc = &d, .mo_arg = { op, 0 } };
 
 	if (owner)
-		strncpy(d.mr_owner, owner, sizeof(d.mr_owner) - 1);
+		memcpy(d.mr_owner, owner,
+		       strnlen(owner, sizeof(d.mr_owner) - 1));
 	return ioctl(fd, MEMRANGE_SET, &mro) ? errno : 0;
 }
 
@@ -186,10 +188,10 @@ static int do_set(int argc, char **argv)
 		else if (opt == 'o')
 			owner = optarg;
 		else
-			usage();
+			bad_usage();
 	}
 	if (!have_b || !have_l || optind >= argc)
-		usage();
+		bad_usage();
 	for (; optind < argc; optind++) {
 		unsigned int j;
 
@@ -227,10 +229,10 @@ static int do_clear(int argc, char **argv)
 		else if (opt == 'o')
 			owner = optarg;
 		else
-			usage();
+			bad_usage();
 	}
 	if (owner && !have_b && !have_l) {
-		d = fetch(fd, &n);
+		d = fetch_table(fd, &n);
 		for (int i = 0; i < n; i++) {
 			if (strncmp(d[i].mr_owner, owner, sizeof(d[i].mr_owner)))
 				continue;
@@ -245,7 +247,7 @@ static int do_clear(int argc, char **argv)
 		return 0;
 	}
 	if (owner || !have_b || !have_l)
-		usage();
+		bad_usage();
 	err = set_range(fd, MEMRANGE_SET_REMOVE, base, len, 0, NULL);
 	snprintf(what, sizeof(what), "clear 0x%" PRIx64 "/0x%" PRIx64, base, len);
 	if (err)
@@ -258,7 +260,7 @@ int main(int argc, char **argv)
 	if (getenv("BSDMEM_DEVICE"))
 		devpath = getenv("BSDMEM_DEVICE");
 	if (argc < 2)
-		usage();
+		bad_usage();
 	argv++;
 	argc--;
 	if (!strcmp(argv[0], "list"))
@@ -267,6 +269,6 @@ int main(int argc, char **argv)
 		return do_set(argc, argv);
 	if (!strcmp(argv[0], "clear"))
 		return do_clear(argc, argv);
-	usage();
+	bad_usage();
 	return 2;
 }

@@ -12,6 +12,7 @@ out=${BSDMEM_RESULTS:-$build/results}/guest-selftests-$kver
 "$top/tools/testing/qemu/run-guest.sh" -k "$kver" \
 	-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
 	-s "$top/tools/testing/qemu/guest-selftests.sh" \
-	-b "$build/tools/tests" -b "$build/tools/bin" -o "$out" -t 600
+	-b "$build/tools/tests" -b "$build/tools/bin" -M zstd_compress \
+	-o "$out" -t 900
 "$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
 	"$out/results.log" "$out/verdict"

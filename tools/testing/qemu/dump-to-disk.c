@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <linux/bsdmem.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define ALIGN_MB(x)	(((x) + (1 << 20) - 1) & ~((off_t)(1 << 20) - 1))
 
 int main(int argc, char **argv)
@@ -36,7 +37,7 @@ int main(int argc, char **argv)
 		perror("dump-to-disk: open");
 		return 1;
 	}
-	for (unsigned int i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(kinds); i++) {
 		struct mem_livedump_arg a = { .fd = disk,
 					      .compression = kinds[i].comp };
 		off_t end;

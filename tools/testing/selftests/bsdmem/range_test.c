@@ -459,7 +459,9 @@ TEST(memcontrol_list_agrees_with_memrange_get)
 		char owner[16];
 
 		ASSERT_LT(i, n);
-		ASSERT_EQ(sscanf(line, "0x%llx/0x%llx %15s", &base, &l, owner), 3);
+		int fields = sscanf(line, "0x%llx/0x%llx %15s", &base, &l, owner);
+
+		ASSERT_EQ(fields, 3);
 		ASSERT_EQ(base, descs[i].mr_base);
 		ASSERT_EQ(l, descs[i].mr_len);
 		ASSERT_EQ(strcmp(owner, descs[i].mr_owner[0] ?
