@@ -4,6 +4,9 @@
  * the test owns (a kmalloc and a vmalloc buffer), so no hardware is needed.
  */
 #include <kunit/test.h>
+#include <linux/bitmap.h>
+#include <linux/crc32.h>
+#include <linux/elf.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -11,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include "bsdmem.h"
+#include "bsdmem_dump.h"
 
 static void bsdmem_cmd_native_test(struct kunit *test)
 {
@@ -349,7 +353,119 @@ static void bsdmem_mtrr_decode_edge_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bsdmem_mtrr_decode(r, 64, NULL), 0);
 }
 
+static void bsdmem_elf_note_test(struct kunit *test)
+{
+	u8 buf[64], desc[5] = { 1, 2, 3, 4, 5 };
+	struct elf64_note *n = (struct elf64_note *)buf;
+
+	/* 12-byte header, "CORE\0" padded to 8, 5 bytes padded to 8 */
+	KUNIT_EXPECT_EQ(test, bsdmem_elf_note_size("CORE", 5), (size_t)28);
+	KUNIT_EXPECT_EQ(test, bsdmem_elf_note_put(buf, "CORE", NT_PRSTATUS, desc, 5),
+			(size_t)28);
+	KUNIT_EXPECT_EQ(test, n->n_namesz, 5U);
+	KUNIT_EXPECT_EQ(test, n->n_descsz, 5U);
+	KUNIT_EXPECT_EQ(test, n->n_type, (u32)NT_PRSTATUS);
+	KUNIT_EXPECT_STREQ(test, (char *)buf + 12, "CORE");
+	KUNIT_EXPECT_EQ(test, buf[20], 1);
+	KUNIT_EXPECT_EQ(test, buf[24], 5);
+	KUNIT_EXPECT_EQ(test, buf[25], 0);
+	KUNIT_EXPECT_EQ(test, bsdmem_elf_note_total(buf, sizeof(buf)), (size_t)28);
+	KUNIT_EXPECT_EQ(test, bsdmem_elf_note_total(buf, 27), (size_t)0);
+	n->n_descsz = 1000;
+	KUNIT_EXPECT_EQ(test, bsdmem_elf_note_total(buf, sizeof(buf)), (size_t)0);
+}
+
+static void bsdmem_elf_headers_test(struct kunit *test)
+{
+	static const struct bsdmem_seg segs[] = {
+		{ .start_pfn = 0x1, .npages = 0x9e },
+		{ .start_pfn = 0x100, .npages = 0x10 },
+	};
+	struct bsdmem_elf_layout l = {
+		.segs = segs, .nsegs = 2, .notes_len = 700,
+		.kimage_vaddr = 0xffffffff81000000ULL,
+		.kimage_paddr = 0x1000000, .kimage_len = 0x200000,
+		.direct_map_base = 0xffff888000000000ULL,
+	};
+	size_t hlen = bsdmem_elf_headers_size(2);
+	u8 *buf = kunit_kzalloc(test, hlen, GFP_KERNEL);
+	struct elf64_hdr *eh = (struct elf64_hdr *)buf;
+	struct elf64_phdr *ph = (struct elf64_phdr *)(buf + sizeof(*eh));
+	u64 data = bsdmem_elf_data_offset(2, 700);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_EXPECT_EQ(test, hlen, (size_t)(64 + 4 * 56));
+	KUNIT_EXPECT_EQ(test, data, (u64)PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, 0, bsdmem_elf_build_headers(buf, &l));
+	KUNIT_EXPECT_EQ(test, memcmp(eh->e_ident, ELFMAG, SELFMAG), 0);
+	KUNIT_EXPECT_EQ(test, eh->e_type, (u16)ET_CORE);
+	KUNIT_EXPECT_EQ(test, eh->e_machine, (u16)EM_X86_64);
+	KUNIT_EXPECT_EQ(test, eh->e_phnum, (u16)4);
+	KUNIT_EXPECT_EQ(test, ph[0].p_type, (u32)PT_NOTE);
+	KUNIT_EXPECT_EQ(test, ph[0].p_offset, (u64)hlen);
+	KUNIT_EXPECT_EQ(test, ph[0].p_filesz, 700ULL);
+	KUNIT_EXPECT_EQ(test, ph[1].p_vaddr, 0xffffffff81000000ULL);
+	KUNIT_EXPECT_EQ(test, ph[1].p_paddr, 0x1000000ULL);
+	KUNIT_EXPECT_EQ(test, ph[1].p_offset, data);
+	KUNIT_EXPECT_EQ(test, ph[2].p_paddr, 0x1000ULL);
+	KUNIT_EXPECT_EQ(test, ph[2].p_vaddr, 0xffff888000001000ULL);
+	KUNIT_EXPECT_EQ(test, ph[2].p_offset, data + 0x200000);
+	KUNIT_EXPECT_EQ(test, ph[2].p_filesz, 0x9eULL << PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, ph[2].p_align, 0ULL);
+	KUNIT_EXPECT_EQ(test, ph[3].p_offset, data + 0x200000 + (0x9eULL << PAGE_SHIFT));
+	KUNIT_EXPECT_EQ(test, ph[3].p_memsz, 0x10ULL << PAGE_SHIFT);
+	l.nsegs = BSDMEM_MAX_SEGS + 1;
+	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_elf_build_headers(buf, &l));
+}
+
+static void bsdmem_plan_segments_test(struct kunit *test)
+{
+	unsigned long *bm = kunit_kzalloc(test, BITS_TO_LONGS(256) * sizeof(long),
+					  GFP_KERNEL);
+	struct bsdmem_seg segs[8];
+
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_segments(bm, 256, 0, segs, 8), 0U);
+	bitmap_set(bm, 1, 3);		/* 1-3 */
+	bitmap_set(bm, 6, 2);		/* 6-7: hole of 2 */
+	bitmap_set(bm, 100, 10);	/* hole of 92 */
+	bitmap_set(bm, 255, 1);		/* the last bit */
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_segments(bm, 256, 0, segs, 8), 4U);
+	KUNIT_EXPECT_EQ(test, segs[0].start_pfn, 1ULL);
+	KUNIT_EXPECT_EQ(test, segs[0].npages, 3ULL);
+	KUNIT_EXPECT_EQ(test, segs[3].start_pfn, 255ULL);
+	KUNIT_EXPECT_EQ(test, segs[3].npages, 1ULL);
+	/* holes up to 2 pages are absorbed */
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_segments(bm, 256, 2, segs, 8), 3U);
+	KUNIT_EXPECT_EQ(test, segs[0].npages, 7ULL);
+	KUNIT_EXPECT_EQ(test, segs[1].start_pfn, 100ULL);
+	/* too many for the array: counted, only the first stored */
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_segments(bm, 256, 0, segs, 1), 4U);
+	KUNIT_EXPECT_EQ(test, segs[0].npages, 3ULL);
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_segments(bm, 256, 1000, segs, 1), 1U);
+	KUNIT_EXPECT_EQ(test, segs[0].npages, 255ULL);
+}
+
+static void bsdmem_gzip_framing_test(struct kunit *test)
+{
+	u8 hdr[BSDMEM_GZIP_HDR_LEN], trl[BSDMEM_GZIP_TRL_LEN];
+	static const u8 want_hdr[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
+	static const u8 want_trl[] = { 0x78, 0x56, 0x34, 0x12, 0x04, 0x03, 0x02, 0x01 };
+
+	bsdmem_gzip_header(hdr);
+	KUNIT_EXPECT_MEMEQ(test, hdr, want_hdr, sizeof(want_hdr));
+	/* ISIZE is the length modulo 2^32 */
+	bsdmem_gzip_trailer(trl, 0x12345678, 0x501020304ULL);
+	KUNIT_EXPECT_MEMEQ(test, trl, want_trl, sizeof(want_trl));
+	/* gzip's CRC: the standard check value of "123456789" */
+	KUNIT_EXPECT_EQ(test, ~crc32_le(~0U, "123456789", 9), 0xCBF43926U);
+}
+
 static struct kunit_case bsdmem_test_cases[] = {
+	KUNIT_CASE(bsdmem_elf_note_test),
+	KUNIT_CASE(bsdmem_elf_headers_test),
+	KUNIT_CASE(bsdmem_plan_segments_test),
+	KUNIT_CASE(bsdmem_gzip_framing_test),
 	KUNIT_CASE(bsdmem_range_validate_test),
 	KUNIT_CASE(bsdmem_range_overlap_test),
 	KUNIT_CASE(bsdmem_mtrr_type_test),

@@ -305,7 +305,9 @@ TEST(notes_prstatus_per_cpu_and_vmcoreinfo)
 			ASSERT_EQ(strcmp(name, "VMCOREINFO"), 0);
 			ASSERT_EQ(read_line("/sys/kernel/vmcoreinfo", line,
 					    sizeof(line)), 0);
-			ASSERT_EQ(sscanf(line, "%llx %x", &vpa, &vlen), 2);
+			int fields = sscanf(line, "%llx %x", &vpa, &vlen);
+
+			ASSERT_EQ(fields, 2);
 			ASSERT_LE(len, vlen);
 			want = malloc(len);
 			ASSERT_EQ(pread(fd, want, len, (off_t)vpa), (ssize_t)len);
