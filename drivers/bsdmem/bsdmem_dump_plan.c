@@ -8,6 +8,7 @@
  */
 #include <linux/ioport.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/page-flags.h>
 #include <linux/sched.h>
 #include <linux/vmalloc.h>
@@ -16,6 +17,21 @@
 #include "bsdmem_compat.h"
 #include "bsdmem_dump.h"
 #include "bsdmem_dump_int.h"
+
+/*
+ * For benchmarks and debugging: every readable RAM page, user and free
+ * ones included, to compare a minidump with a whole-RAM dump.
+ */
+static bool bsdmem_dump_whole_ram;
+module_param_named(dump_whole_ram, bsdmem_dump_whole_ram, bool, 0644);
+MODULE_PARM_DESC(dump_whole_ram,
+		 "Dump every readable RAM page, not just the kernel's (default: off)");
+
+static bool bsdmem_page_readable(struct page *page)
+{
+	return !PageHWPoison(page) && !PageOffline(page) &&
+	       !bsdmem_page_unaccepted(page);
+}
 
 /* Is the direct-map address of pfn present? Secretmem pages are not. */
 static bool bsdmem_pfn_mapped(unsigned long pfn)
@@ -31,8 +47,7 @@ static bool bsdmem_page_is_kernel(struct page *page)
 {
 	struct page *head;
 
-	if (PageHWPoison(page) || PageOffline(page) ||
-	    bsdmem_page_unaccepted(page))
+	if (!bsdmem_page_readable(page))
 		return false;
 	if (PageReserved(page) || PageSlab(page) || PageTable(page))
 		return true;
@@ -54,11 +69,15 @@ bool bsdmem_dump_read_pfn(unsigned long pfn, void *buf)
  * All-zero kernel pages stay in: crash reads some of them (the sparse
  * memory section roots) as it starts and gives up on a missing one.
  */
-static bool bsdmem_page_worth_having(struct bsdmem_dump *d, unsigned long pfn)
+static bool bsdmem_page_worth_having(unsigned long pfn)
 {
 	struct page *page = pfn_to_online_page(pfn);
 
-	return page && bsdmem_page_is_kernel(page) && bsdmem_pfn_mapped(pfn);
+	if (!page || !bsdmem_pfn_mapped(pfn))
+		return false;
+	if (READ_ONCE(bsdmem_dump_whole_ram))
+		return bsdmem_page_readable(page);
+	return bsdmem_page_is_kernel(page);
 }
 
 static int bsdmem_plan_ram(struct resource *res, void *arg)
@@ -70,7 +89,7 @@ static int bsdmem_plan_ram(struct resource *res, void *arg)
 	for (; pfn < end && pfn < d->nbits; pfn++) {
 		if (test_bit(pfn, d->bitmap))
 			continue;
-		if (bsdmem_page_worth_having(d, pfn))
+		if (bsdmem_page_worth_having(pfn))
 			__set_bit(pfn, d->bitmap);
 		if (!(pfn & 1023)) {
 			if (bsdmem_dump_aborted(d))

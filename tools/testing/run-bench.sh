@@ -15,7 +15,7 @@ for kver in $("$top/tools/testing/scripts/kernels.sh"); do
 	"$top/tools/testing/qemu/run-guest.sh" -k "$kver" \
 		-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
 		-s "$top/tools/testing/qemu/guest-bench.sh" \
-		-b "$build/tools/bin" -o "$out" -t 900 ||
+		-b "$build/tools/bin" -M zstd_compress -o "$out" -t 900 ||
 		{ cat "$out/results.log"; exit 1; }
 	sed -n "s/^BENCH \([^ ]*\) \([^ ]*\) \(.*\)$/$kver \1 \2 \3/p" \
 		"$out/results.log" >> "$rows"

@@ -12,7 +12,7 @@ echo "Booting Debian's stock $kver in QEMU (TCG) with bsdmem..."
 if ! "$top/tools/testing/qemu/run-guest.sh" -k "$kver" \
 	-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
 	-s "$top/tools/testing/qemu/guest-demo.sh" \
-	-b "$build/tools/bin" -o "$out" -t 300; then
+	-b "$build/tools/bin" -M zstd_compress -o "$out" -t 300; then
 	cat "$out/results.log"
 	exit 1
 fi

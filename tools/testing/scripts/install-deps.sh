@@ -16,7 +16,7 @@ pkgs="build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
       busybox-static qemu-system-x86 qemu-utils ccache sparse gcc-multilib
       python3 rsync xz-utils zstd gzip file
       linux-headers-amd64 linux-image-amd64
-      kexec-tools makedumpfile crash python3-drgn"
+      kexec-tools makedumpfile crash python3-drgn libzstd-dev"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (or install the packages yourself)" >&2
