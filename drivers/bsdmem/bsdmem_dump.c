@@ -13,7 +13,6 @@
 #include <linux/elf.h>
 #include <linux/elfcore.h>
 #include <linux/file.h>
-#include <linux/kexec.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
@@ -57,6 +56,22 @@ static const void *bsdmem_vmcoreinfo(size_t *len)
 
 	*len = bsdmem_elf_note_total(note, VMCOREINFO_NOTE_SIZE);
 	return note;
+}
+
+/*
+ * Where the dumping thread stands: enough for a reader to start a
+ * backtrace. (crash_setup_regs() would do, but <asm/kexec.h> is not usable
+ * without CONFIG_KEXEC_CORE.)
+ */
+static noinline void bsdmem_capture_regs(struct pt_regs *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ip = _THIS_IP_;
+	r->sp = current_stack_pointer;
+	r->bp = (unsigned long)__builtin_frame_address(0);
+	r->cs = __KERNEL_CS;
+	r->ss = __KERNEL_DS;
+	r->flags = arch_local_save_flags();
 }
 
 /*
@@ -116,7 +131,7 @@ static int bsdmem_dump_notes(struct bsdmem_dump *d)
 		kfree(prs);
 		return -ENOMEM;
 	}
-	crash_setup_regs(&regs, NULL);
+	bsdmem_capture_regs(&regs);
 	p = d->notes;
 	for_each_online_cpu(cpu) {
 		if (p + prsz > (u8 *)d->notes + d->notes_len - vmci_len)
