@@ -8,6 +8,7 @@ top=$(realpath "$(dirname "$0")/../../..")
 cache=${BSDMEM_CACHE:-$HOME/.cache/bsdmem}
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.12 | tr '~+:' '_-_')
 dir="$cache/checkpatch-$ver"
+mkdir -p "$cache"
 
 if [ ! -x "$dir/scripts/checkpatch.pl" ]; then
 	tmp=$(mktemp -d "$cache/.checkpatch.XXXXXX")
