@@ -96,6 +96,7 @@ int bsdmem_extract_paddr(void __user *arg);
 int bsdmem_kerneldump(void __user *arg);
 
 /* bsdmem_dev.c */
+int bsdmem_lockdown_check(void);
 int bsdmem_dev_register(void);
 void bsdmem_dev_unregister(void);
 

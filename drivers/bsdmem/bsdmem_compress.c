@@ -78,7 +78,8 @@ static int bsdmem_stream_flush(struct bsdmem_stream *s)
 		if (s->abort(s->abort_arg))
 			return -EINTR;
 		n = kernel_write(s->file, s->out + done, s->used - done, &s->pos);
-		if (n == -ERESTARTSYS || n == -EINTR || n == -EAGAIN)
+		/* only a signal interrupts; EAGAIN (O_NONBLOCK) is the caller's */
+		if (n == -ERESTARTSYS || n == -EINTR)
 			return -EINTR;
 		if (n < 0)
 			return n;

@@ -21,13 +21,22 @@ static enum bsdmem_space bsdmem_file_space(struct file *file)
 	return file->f_op == &bsdkmem_fops ? BSDMEM_KVIRT : BSDMEM_PHYS;
 }
 
+/*
+ * Lockdown can be raised while a descriptor is open: every use of one
+ * asks again, so an fd opened before cannot get around it.
+ */
+int bsdmem_lockdown_check(void)
+{
+	return security_locked_down(LOCKDOWN_DEV_MEM);
+}
+
 static int bsdmem_open(struct inode *inode, struct file *file)
 {
 	int ret;
 
 	if (!capable(CAP_SYS_RAWIO))
 		return -EPERM;
-	ret = security_locked_down(LOCKDOWN_DEV_MEM);
+	ret = bsdmem_lockdown_check();
 	if (ret)
 		return ret;
 	bsdmem_file_unsigned_offset(file);
@@ -47,6 +56,9 @@ static ssize_t bsdmem_transfer(struct file *file, char __user *ubuf,
 	ssize_t done = 0, ret = 0;
 	void *bounce;
 
+	ret = bsdmem_lockdown_check();
+	if (ret)
+		return ret;
 	if (!count)
 		return 0;
 	bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
@@ -113,8 +125,11 @@ static int bsdmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	u64 size = vma->vm_end - vma->vm_start;
 	u64 phys = (u64)vma->vm_pgoff << PAGE_SHIFT;
-	int ram;
+	int ram, ret;
 
+	ret = bsdmem_lockdown_check();
+	if (ret)
+		return ret;
 	if (phys >> PAGE_SHIFT != vma->vm_pgoff ||
 	    !bsdmem_phys_range_ok(phys, size, bsdmem_phys_bits()))
 		return -EINVAL;

@@ -151,50 +151,47 @@ static int bsdmem_dump_notes(struct bsdmem_dump *d)
 
 /* ---- the kernel image ---- */
 
+/* A page of the kernel image: mapped there and reserved (not freed init). */
 static bool bsdmem_kimage_page(unsigned long va, u64 *phys)
 {
 	unsigned int level;
 	pte_t *pte = lookup_address(va, &level);
+	struct page *page;
 	u64 mask;
 
 	if (!pte || !(pte_flags(*pte) & _PAGE_PRESENT))
 		return false;
 	mask = page_level_mask(level);
 	*phys = (((u64)pte_pfn(*pte) << PAGE_SHIFT) & mask) | (va & ~mask);
-	return true;
+	page = pfn_to_online_page(PHYS_PFN(*phys));
+	return page && PageReserved(page);
 }
 
 /*
- * _text and _end are not exported. The kernel mapping holds only the
- * image (cleanup_highmap() drops the rest), so search outward from a
- * symbol inside it for the first 2 MiB without mappings on either side.
+ * _text and _end are not exported. The kernel image's address space holds
+ * only the image: its first and last reserved pages bound it. Freed init
+ * memory in between (unmapped under PTI, or given back to the allocator)
+ * is written as zeros, and so is the tail of the last 2 MiB mapping past
+ * _end, which the allocator owns.
  */
 static void bsdmem_dump_find_kimage(struct bsdmem_dump *d)
 {
-	unsigned long lo = __START_KERNEL_map;
-	unsigned long hi = __START_KERNEL_map + KERNEL_IMAGE_SIZE;
-	unsigned long anchor = (unsigned long)&init_task & PAGE_MASK;
-	unsigned long start = anchor, end = anchor + PAGE_SIZE, va, gap;
+	unsigned long va, start = 0, end = 0;
 	u64 phys;
 
-	for (va = anchor, gap = 0; va > lo && gap < PMD_SIZE; gap += PAGE_SIZE) {
-		va -= PAGE_SIZE;
-		if (bsdmem_kimage_page(va, &phys)) {
+	for (va = __START_KERNEL_map;
+	     va < __START_KERNEL_map + KERNEL_IMAGE_SIZE; va += PAGE_SIZE) {
+		if (!bsdmem_kimage_page(va, &phys))
+			continue;
+		if (!start)
 			start = va;
-			gap = 0;
-		}
-	}
-	for (va = anchor, gap = 0; va < hi && gap < PMD_SIZE; va += PAGE_SIZE) {
-		if (bsdmem_kimage_page(va, &phys)) {
-			end = va + PAGE_SIZE;
-			gap = 0;
-		} else {
-			gap += PAGE_SIZE;
-		}
+		end = va + PAGE_SIZE;
+		if (!(va & (PMD_SIZE - 1)))
+			cond_resched();
 	}
 	d->kimage_vaddr = start;
 	d->kimage_len = end - start;
-	d->kimage_paddr = bsdmem_kimage_page(start, &phys) ? phys : 0;
+	d->kimage_paddr = start && bsdmem_kimage_page(start, &phys) ? phys : 0;
 }
 
 /* ---- writing ---- */
@@ -396,11 +393,11 @@ int bsdmem_kerneldump(void __user *arg)
 	struct file *file;
 	int ret;
 
-	if (copy_from_user(&a, arg, sizeof(a)))
-		return -EFAULT;
 	ret = security_locked_down(LOCKDOWN_KCORE);
 	if (ret)
 		return ret;
+	if (copy_from_user(&a, arg, sizeof(a)))
+		return -EFAULT;
 	if (a.flags)
 		return -EINVAL;
 	file = fget(a.fd);
@@ -411,6 +408,9 @@ int bsdmem_kerneldump(void __user *arg)
 		goto out;
 	ret = -EINVAL;
 	if (a.compression > KERNELDUMP_COMP_ZSTD)
+		goto out;
+	/* kernel_write() takes only write_iter files (not /dev/null, ttys) */
+	if (!file->f_op->write_iter || file->f_op->write)
 		goto out;
 	ret = -EBUSY;
 	if (atomic_cmpxchg(&bsdmem_dump_busy, 0, 1))

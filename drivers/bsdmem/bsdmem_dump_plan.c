@@ -59,9 +59,17 @@ static bool bsdmem_page_is_kernel(struct page *page)
 	return true;
 }
 
-/* Copy a page through the direct map; false if it faulted. */
+/*
+ * Copy a page through the direct map; false if it may not be read (it
+ * went offline, was poisoned or left the direct map since the plan) or
+ * faulted.
+ */
 bool bsdmem_dump_read_pfn(unsigned long pfn, void *buf)
 {
+	struct page *page = pfn_to_online_page(pfn);
+
+	if (!page || !bsdmem_page_readable(page) || !bsdmem_pfn_mapped(pfn))
+		return false;
 	return !copy_from_kernel_nofault(buf, pfn_to_kaddr(pfn), PAGE_SIZE);
 }
 

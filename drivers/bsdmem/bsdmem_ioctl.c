@@ -77,6 +77,9 @@ static long bsdmem_dispatch(unsigned int cmd, void __user *argp, bool compat)
 	/* The fd may have been passed to a process without the privilege. */
 	if (!capable(CAP_SYS_RAWIO))
 		return -EPERM;
+	ret = bsdmem_lockdown_check();
+	if (ret)
+		return ret;
 
 	switch (ncmd) {
 	case MEMRANGE_GET:

@@ -290,6 +290,15 @@ static bool bsdmem_is_firmware_range(u64 base, u64 len)
 	return found;
 }
 
+/* Release a range whose attribute is already gone: unpin and free the slot. */
+static void bsdmem_range_forget(struct bsdmem_range *r)
+{
+	if (r->ram)
+		bsdmem_unpin(r, r->len >> PAGE_SHIFT);
+	memset(r, 0, sizeof(*r));
+	bsdmem_nr_ranges--;
+}
+
 static int bsdmem_range_remove(const struct mem_range_desc *d)
 {
 	struct bsdmem_range *r = bsdmem_range_find(d->mr_base, d->mr_len);
@@ -300,10 +309,7 @@ static int bsdmem_range_remove(const struct mem_range_desc *d)
 	if (bsdmem_range_busy(r))
 		return -EBUSY;
 	bsdmem_range_unapply(r);
-	if (r->ram)
-		bsdmem_unpin(r, r->len >> PAGE_SHIFT);
-	memset(r, 0, sizeof(*r));
-	bsdmem_nr_ranges--;
+	bsdmem_range_forget(r);
 	return 0;
 }
 
@@ -318,10 +324,9 @@ static int bsdmem_range_change_type(struct bsdmem_range *r,
 		bsdmem_range_unapply(r);
 		ret = bsdmem_range_apply(r, type);
 		if (ret) {
-			/* put back what was there; it applied before */
+			/* put back what was there; if even that fails, drop it */
 			if (bsdmem_range_apply(r, old))
-				pr_err("bsdmem: could not restore range %#llx+%#llx\n",
-				       r->base, r->len);
+				bsdmem_range_forget(r);
 			return ret;
 		}
 		r->type = type;
@@ -438,11 +443,8 @@ void bsdmem_ranges_release_all(void)
 		if (!r->used)
 			continue;
 		bsdmem_range_unapply(r);
-		if (r->ram)
-			bsdmem_unpin(r, r->len >> PAGE_SHIFT);
-		memset(r, 0, sizeof(*r));
+		bsdmem_range_forget(r);
 	}
-	bsdmem_nr_ranges = 0;
 	mutex_unlock(&bsdmem_ranges_lock);
 }
 
@@ -544,8 +546,9 @@ int bsdmem_range_mmap(struct vm_area_struct *vma, u64 phys, u64 size,
 			goto out;
 		bsdmem_vma_deny_write(vma);
 	}
+	/* a range's type wins over O_SYNC: PAT would refuse a mismatch */
 	if (r)
-		vma->vm_page_prot = bsdmem_type_prot(vma->vm_page_prot,
+		vma->vm_page_prot = bsdmem_type_prot(vm_get_page_prot(vma->vm_flags),
 						     r->type, ram);
 	else if (!ram)
 		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);

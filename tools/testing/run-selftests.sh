@@ -16,3 +16,19 @@ out=${BSDMEM_RESULTS:-$build/results}/guest-selftests-$kver
 	-o "$out" -t 900
 "$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
 	"$out/results.log" "$out/verdict"
+main_rc=$?
+
+# Booted locked down: the devices refuse to open.
+rc=0
+for mode in integrity confidentiality; do
+	lout=${BSDMEM_RESULTS:-$build/results}/guest-lockdown-$mode-$kver
+	"$top/tools/testing/qemu/run-guest.sh" -k "$kver" \
+		-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
+		-s "$top/tools/testing/qemu/guest-lockdown.sh" \
+		-b "$build/tools/tests" -M zstd_compress -a "lockdown=$mode" \
+		-o "$lout" -t 300
+	"$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
+		"$lout/results.log" "$lout/verdict" || rc=1
+done
+[ $main_rc -eq 0 ] && exit $rc
+exit 1

@@ -39,3 +39,7 @@ fi
 
 suite rmmod.verify
 /tests/rmmod_test -r verify
+
+# Last: raising lockdown cannot be undone.
+suite lockdown.runtime
+insmod /lib/modules/bsdmem.ko && /tests/lockdown_test -r runtime
