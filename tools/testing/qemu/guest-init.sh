@@ -10,6 +10,7 @@ mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 mkdir -p /dev/shm && mount -t tmpfs shm /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 for m in $(cat /lib/modules/stock.order); do
 	insmod "/lib/modules/stock/$m" || echo "init: insmod $m failed" >/dev/ttyS1
 done

@@ -20,6 +20,13 @@ for t in dev_test ioctl_test extract_test range_test dump_test \
 	/tests/$t
 done
 
+# Bounded, seeded fuzzing (64-bit, then 32-bit through compat) and stress.
+export BSDMEM_FUZZ_COUNT=${BSDMEM_FUZZ_COUNT:-20000} BSDMEM_FUZZ_SECS=${BSDMEM_FUZZ_SECS:-15}
+for t in fuzz_test fuzz_test_32 stress_test; do
+	suite "$t"
+	/tests/$t
+done
+
 suite dev_test.strict
 rmmod bsdmem && insmod /lib/modules/bsdmem.ko strict_devmem=1 &&
 	/tests/dev_test -r strict_devmem
