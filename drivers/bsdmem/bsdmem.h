@@ -81,6 +81,7 @@ enum bsdmem_space { BSDMEM_PHYS, BSDMEM_KVIRT };
 ssize_t bsdmem_access_step(enum bsdmem_space space, u64 pos, void *buf,
 			   size_t len, bool write);
 int bsdmem_phys_pages_mappable(u64 phys, u64 len);
+int bsdmem_kmap_present(unsigned long addr, bool write, u64 *phys);
 unsigned int bsdmem_phys_bits(void);
 unsigned int bsdmem_va_bits(void);
 

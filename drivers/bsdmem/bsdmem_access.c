@@ -47,7 +47,7 @@ static int bsdmem_ram_page_usable(unsigned long pfn)
 }
 
 /* The kernel mapping of addr is present (and writable, if asked). */
-static int bsdmem_kmap_present(unsigned long addr, bool write, u64 *phys)
+int bsdmem_kmap_present(unsigned long addr, bool write, u64 *phys)
 {
 	unsigned int level;
 	u64 mask;

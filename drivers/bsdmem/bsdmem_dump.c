@@ -154,15 +154,10 @@ static int bsdmem_dump_notes(struct bsdmem_dump *d)
 /* A page of the kernel image: mapped there and reserved (not freed init). */
 static bool bsdmem_kimage_page(unsigned long va, u64 *phys)
 {
-	unsigned int level;
-	pte_t *pte = lookup_address(va, &level);
 	struct page *page;
-	u64 mask;
 
-	if (!pte || !(pte_flags(*pte) & _PAGE_PRESENT))
+	if (bsdmem_kmap_present(va, false, phys))
 		return false;
-	mask = page_level_mask(level);
-	*phys = (((u64)pte_pfn(*pte) << PAGE_SHIFT) & mask) | (va & ~mask);
 	page = pfn_to_online_page(PHYS_PFN(*phys));
 	return page && PageReserved(page);
 }

@@ -173,24 +173,37 @@ static uint64_t number(const char *s, const char *what)
 	return v;
 }
 
-static int do_set(int argc, char **argv)
+/* -b base -l length -o owner, shared by set and clear */
+struct range_args {
+	uint64_t base, len;
+	const char *owner;
+	int have_b, have_l;
+};
+
+static void parse_range_args(int argc, char **argv, struct range_args *a)
 {
-	uint64_t base = 0, len = 0;
-	const char *owner = "user";
-	int opt, flags = 0, have_b = 0, have_l = 0, err;
-	char what[96];
+	int opt;
 
 	while ((opt = getopt(argc, argv, "b:l:o:")) != -1) {
 		if (opt == 'b')
-			base = number(optarg, "base"), have_b = 1;
+			a->base = number(optarg, "base"), a->have_b = 1;
 		else if (opt == 'l')
-			len = number(optarg, "length"), have_l = 1;
+			a->len = number(optarg, "length"), a->have_l = 1;
 		else if (opt == 'o')
-			owner = optarg;
+			a->owner = optarg;
 		else
 			bad_usage();
 	}
-	if (!have_b || !have_l || optind >= argc)
+}
+
+static int do_set(int argc, char **argv)
+{
+	struct range_args a = { .owner = "user" };
+	int flags = 0, err;
+	char what[96];
+
+	parse_range_args(argc, argv, &a);
+	if (!a.have_b || !a.have_l || optind >= argc)
 		bad_usage();
 	for (; optind < argc; optind++) {
 		unsigned int j;
@@ -206,8 +219,10 @@ static int do_set(int argc, char **argv)
 		}
 		flags |= attrnames[j].val;
 	}
-	err = set_range(open_mem(), MEMRANGE_SET_UPDATE, base, len, flags, owner);
-	snprintf(what, sizeof(what), "set 0x%" PRIx64 "/0x%" PRIx64, base, len);
+	err = set_range(open_mem(), MEMRANGE_SET_UPDATE, a.base, a.len, flags,
+			a.owner);
+	snprintf(what, sizeof(what), "set 0x%" PRIx64 "/0x%" PRIx64, a.base,
+		 a.len);
 	if (err)
 		die(what, err);
 	return 0;
@@ -215,26 +230,16 @@ static int do_set(int argc, char **argv)
 
 static int do_clear(int argc, char **argv)
 {
-	uint64_t base = 0, len = 0;
-	const char *owner = NULL;
-	int opt, have_b = 0, have_l = 0, fd = open_mem(), n, err;
+	struct range_args a = { 0 };
+	int fd = open_mem(), n, err;
 	struct mem_range_desc *d;
 	char what[96];
 
-	while ((opt = getopt(argc, argv, "b:l:o:")) != -1) {
-		if (opt == 'b')
-			base = number(optarg, "base"), have_b = 1;
-		else if (opt == 'l')
-			len = number(optarg, "length"), have_l = 1;
-		else if (opt == 'o')
-			owner = optarg;
-		else
-			bad_usage();
-	}
-	if (owner && !have_b && !have_l) {
+	parse_range_args(argc, argv, &a);
+	if (a.owner && !a.have_b && !a.have_l) {
 		d = fetch_table(fd, &n);
 		for (int i = 0; i < n; i++) {
-			if (strncmp(d[i].mr_owner, owner, sizeof(d[i].mr_owner)))
+			if (strncmp(d[i].mr_owner, a.owner, sizeof(d[i].mr_owner)))
 				continue;
 			err = set_range(fd, MEMRANGE_SET_REMOVE, d[i].mr_base,
 					d[i].mr_len, 0, NULL);
@@ -246,10 +251,11 @@ static int do_clear(int argc, char **argv)
 		free(d);
 		return 0;
 	}
-	if (owner || !have_b || !have_l)
+	if (a.owner || !a.have_b || !a.have_l)
 		bad_usage();
-	err = set_range(fd, MEMRANGE_SET_REMOVE, base, len, 0, NULL);
-	snprintf(what, sizeof(what), "clear 0x%" PRIx64 "/0x%" PRIx64, base, len);
+	err = set_range(fd, MEMRANGE_SET_REMOVE, a.base, a.len, 0, NULL);
+	snprintf(what, sizeof(what), "clear 0x%" PRIx64 "/0x%" PRIx64, a.base,
+		 a.len);
 	if (err)
 		die(what, err);
 	return 0;

@@ -48,6 +48,7 @@ for k in $kvers; do
 done
 run_level build.tools sh -c 'make -s tools >/dev/null && echo "ok - build.tools"'
 run_level kunit tools/testing/kunit/run-kunit.sh
+run_level debug tools/testing/run-debug-tier.sh
 for k in $kvers; do
 	run_level "selftests.$k" tools/testing/run-selftests.sh "$k"
 	run_level "readers.$k" tools/testing/run-readers.sh "$k"

@@ -8,7 +8,10 @@
 #
 #   run-guest.sh -k KVER -m MODULE.ko -s GUEST_SCRIPT -o OUTDIR
 #                [-b BINDIR]... [-M stock_module]... [-t TIMEOUT]
-#                [-a "extra kernel args"] [-d DISK_IMAGE]
+#                [-a "extra kernel args"] [-d DISK_IMAGE] [-K BZIMAGE]
+#
+# -K boots a kernel of our own (bsdmem built in, so no -m) instead of
+# /boot/vmlinuz-KVER.
 #
 # OUTDIR/console.log gets the kernel console, OUTDIR/results.log the
 # script's output. Exit status: 0 when the guest finished its script and
@@ -16,9 +19,9 @@
 # is printed and written to OUTDIR/verdict).
 set -euo pipefail
 
-kver="" module="" script="" out="" timeout=600 append="" disk=""
+kver="" module="" script="" out="" timeout=600 append="" disk="" kimage=""
 bindirs=() stock=()
-while getopts "k:m:s:o:b:M:t:a:d:" opt; do
+while getopts "k:m:s:o:b:M:t:a:d:K:" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	m) module=$OPTARG ;;
@@ -29,11 +32,14 @@ while getopts "k:m:s:o:b:M:t:a:d:" opt; do
 	t) timeout=$OPTARG ;;
 	a) append=$OPTARG ;;
 	d) disk=$OPTARG ;;
+	K) kimage=$OPTARG ;;
 	*) echo "usage: see the header of $0" >&2; exit 2 ;;
 	esac
 done
-[ -n "$kver" ] && [ -n "$module" ] && [ -n "$script" ] && [ -n "$out" ] ||
-	{ echo "run-guest: -k, -m, -s and -o are required" >&2; exit 2; }
+[ -n "$kver" ] && { [ -n "$module" ] || [ -n "$kimage" ]; } &&
+	[ -n "$script" ] && [ -n "$out" ] ||
+	{ echo "run-guest: -k, -m (or -K), -s and -o are required" >&2; exit 2; }
+kimage=${kimage:-/boot/vmlinuz-$kver}
 
 here=$(dirname "$(realpath "$0")")
 mkdir -p "$out"
@@ -45,7 +51,7 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,mnt,lib/modules/stock,tests}
 cp /bin/busybox "$root/bin/busybox"
 cp "$here/guest-init.sh" "$root/init"
 cp "$script" "$root/guest.sh"
-cp "$module" "$root/lib/modules/bsdmem.ko"
+[ -n "$module" ] && cp "$module" "$root/lib/modules/bsdmem.ko"
 for d in "${bindirs[@]}"; do
 	cp -a "$d"/. "$root/tests/"
 done
@@ -79,7 +85,7 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-accel tcg -smp 2 -m 2G \
 	-object memory-backend-ram,id=m0,size=1G -numa node,nodeid=0,memdev=m0 \
 	-object memory-backend-ram,id=m1,size=1G -numa node,nodeid=1,memdev=m1 \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$out/initrd.gz" \
+	-kernel "$kimage" -initrd "$out/initrd.gz" \
 	-append "console=ttyS0 oops=panic panic=-1 panic_on_warn=1 secretmem.enable=1 $append" \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" -serial "file:$results" \

@@ -80,8 +80,11 @@ ok:
 	return 1;
 }
 
-/* 1 if pat_memtype_list has [start, end) with this type, 0 if not, -1 if unreadable. */
-static inline int pat_has(const char *type, uint64_t start, uint64_t end)
+/*
+ * 1 if pat_memtype_list has an entry starting at start (and, when type is
+ * given, ending at end with that type); 0 if not; -1 if unreadable.
+ */
+static inline int pat_find(const char *type, uint64_t start, uint64_t end)
 {
 	char line[256], t[64];
 	unsigned long long s, e;
@@ -92,27 +95,20 @@ static inline int pat_has(const char *type, uint64_t start, uint64_t end)
 		return -1;
 	while (fgets(line, sizeof(line), f))
 		if (pat_parse(line, t, sizeof(t), &s, &e) && s == start &&
-		    e == end && !strcmp(t, type))
+		    (!type || (e == end && !strcmp(t, type))))
 			found = 1;
 	fclose(f);
 	return found;
 }
 
-/* 1 if any entry starts at start. */
+static inline int pat_has(const char *type, uint64_t start, uint64_t end)
+{
+	return pat_find(type, start, end);
+}
+
 static inline int pat_mentions(uint64_t start)
 {
-	char line[256], t[64];
-	unsigned long long s, e;
-	int found = 0;
-	FILE *f = fopen(PAT_LIST, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (pat_parse(line, t, sizeof(t), &s, &e) && s == start)
-			found = 1;
-	fclose(f);
-	return found;
+	return pat_find(NULL, start, 0);
 }
 
 static inline uint64_t kpage_read(const char *file, uint64_t pa)

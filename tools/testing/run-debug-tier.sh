@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The debug tier: the kernel run-kunit.sh builds from linux-source-6.12
+# has bsdmem built in with KASAN, UBSAN, lockdep (PROVE_LOCKING),
+# DEBUG_ATOMIC_SLEEP and kmemleak (drivers/bsdmem/.kunitconfig). Boot it
+# again with the selftests, the fuzzer, stress and a dump of each kind;
+# any sanitizer, lockdep, kmemleak, WARN or BUG report fails the level.
+# Run after run-kunit.sh, which builds (and caches) the kernel.
+set -uo pipefail
+
+top=$(realpath "$(dirname "$0")/../..")
+build=${BUILD:-$top/build}
+out=${BSDMEM_RESULTS:-$build/results}/debug-tier
+cache=${BSDMEM_CACHE:-$HOME/.cache/bsdmem}
+version=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null |
+	tr -c 'A-Za-z0-9.+-' '_')
+kimage=$cache/kunit/build-$version/arch/x86/boot/bzImage
+
+if [ ! -f "$kimage" ]; then
+	echo "not ok - debug.kernel_built # no $kimage: run-kunit.sh builds it"
+	echo "RESULT debug 0 1 0"
+	exit 1
+fi
+"$top/tools/testing/qemu/run-guest.sh" -k debug-6.12 -K "$kimage" \
+	-s "$top/tools/testing/qemu/guest-debug.sh" \
+	-b "$build/tools/tests" -b "$build/tools/bin" \
+	-a "kunit.enable=0 kmemleak=on" -o "$out" -t 2400
+"$top/tools/testing/scripts/tap-summary.py" debug "$out/results.log" \
+	"$out/verdict"
