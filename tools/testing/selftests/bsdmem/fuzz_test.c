@@ -104,7 +104,7 @@ static uint64_t safe_range_base(struct world *w)
 		(w->page_pa & ~(PAGE_SZ - 1)) + 3,
 	};
 
-	return pick(v, sizeof(v) / sizeof(v[0]));
+	return pick(v, ARRAY_SIZE(v));
 }
 
 static void fuzz_memrange(struct world *w)
@@ -147,7 +147,7 @@ static void fuzz_extract(struct world *w)
 	struct mem_extract *me = fuzz_ptr(w);
 
 	if (me == (void *)w->buf)
-		me->me_vaddr = pick(v, sizeof(v) / sizeof(v[0]));
+		me->me_vaddr = pick(v, ARRAY_SIZE(v));
 	ioctl(rnd() % 2 ? w->mem : w->kmem, MEM_EXTRACT_PADDR, me);
 }
 
@@ -197,8 +197,8 @@ static uint64_t fuzz_offset(struct world *w, int kmem)
 	};
 
 	if (kmem)
-		return virt[rnd() % (sizeof(virt) / sizeof(virt[0]))];
-	return phys[rnd() % (sizeof(phys) / sizeof(phys[0]))];
+		return virt[rnd() % ARRAY_SIZE(virt)];
+	return phys[rnd() % ARRAY_SIZE(phys)];
 }
 
 static void fuzz_io(struct world *w)
