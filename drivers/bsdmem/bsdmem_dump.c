@@ -345,6 +345,21 @@ static int bsdmem_dump_thread(void *arg)
 	kthread_complete_and_exit(&d->done, 0);
 }
 
+/*
+ * Wait for the thread, killably. A dump into a slow pipe can take longer
+ * than the hung-task timeout: wake up now and then so a long wait is not
+ * reported as a hang. Returns non-zero on a fatal signal.
+ */
+static int bsdmem_dump_wait(struct bsdmem_dump *d)
+{
+	long ret;
+
+	do {
+		ret = wait_for_completion_killable_timeout(&d->done, 10 * HZ);
+	} while (ret == 0);
+	return ret < 0;
+}
+
 /* Run a dump to file in a kernel thread and wait for it. */
 static int bsdmem_dump_run(struct file *file, int compression)
 {
@@ -368,7 +383,7 @@ static int bsdmem_dump_run(struct file *file, int compression)
 	}
 	get_task_struct(task);
 	wake_up_process(task);
-	if (wait_for_completion_killable(&d->done)) {
+	if (bsdmem_dump_wait(d)) {
 		atomic_set(&d->abort, 1);
 		send_sig(SIGKILL, task, 1);
 		wait_for_completion(&d->done);
