@@ -30,5 +30,15 @@ for mode in integrity confidentiality; do
 	"$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
 		"$lout/results.log" "$lout/verdict" || rc=1
 done
+# CPUs without MTRRs, with and without PAT: ENXIO and EOPNOTSUPP.
+for cpu in qemu64,-mtrr qemu64,-mtrr,-pat; do
+	cout=${BSDMEM_RESULTS:-$build/results}/guest-cpu-${cpu//,/_}-$kver
+	"$top/tools/testing/qemu/run-guest.sh" -k "$kver" -c "$cpu" \
+		-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
+		-s "$top/tools/testing/qemu/guest-cpu.sh" \
+		-b "$build/tools/tests" -M zstd_compress -o "$cout" -t 300
+	"$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
+		"$cout/results.log" "$cout/verdict" || rc=1
+done
 [ $main_rc -eq 0 ] && exit $rc
 exit 1

@@ -9,6 +9,7 @@
 #   run-guest.sh -k KVER -m MODULE.ko -s GUEST_SCRIPT -o OUTDIR
 #                [-b BINDIR]... [-M stock_module]... [-t TIMEOUT]
 #                [-a "extra kernel args"] [-d DISK_IMAGE] [-K BZIMAGE]
+#                [-c QEMU_CPU_MODEL]
 #
 # -K boots a kernel of our own (bsdmem built in, so no -m) instead of
 # /boot/vmlinuz-KVER.
@@ -20,8 +21,9 @@
 set -euo pipefail
 
 kver="" module="" script="" out="" timeout=600 append="" disk="" kimage=""
+cpu=qemu64
 bindirs=() stock=()
-while getopts "k:m:s:o:b:M:t:a:d:K:" opt; do
+while getopts "k:m:s:o:b:M:t:a:d:K:c:" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	m) module=$OPTARG ;;
@@ -33,6 +35,7 @@ while getopts "k:m:s:o:b:M:t:a:d:K:" opt; do
 	a) append=$OPTARG ;;
 	d) disk=$OPTARG ;;
 	K) kimage=$OPTARG ;;
+	c) cpu=$OPTARG ;;
 	*) echo "usage: see the header of $0" >&2; exit 2 ;;
 	esac
 done
@@ -82,7 +85,7 @@ disk_args=()
 
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-	-accel tcg -smp 2 -m 2G \
+	-accel tcg -cpu "$cpu" -smp 2 -m 2G \
 	-object memory-backend-ram,id=m0,size=1G -numa node,nodeid=0,memdev=m0 \
 	-object memory-backend-ram,id=m1,size=1G -numa node,nodeid=1,memdev=m1 \
 	-kernel "$kimage" -initrd "$out/initrd.gz" \
