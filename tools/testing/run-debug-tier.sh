@@ -28,3 +28,16 @@ fi
 	-a "kunit.enable=0 kmemleak=on" -o "$out" -t 2400
 "$top/tools/testing/scripts/tap-summary.py" debug "$out/results.log" \
 	"$out/verdict"
+rc=$?
+
+# Booted locked down, the built-in driver itself must refuse.
+for mode in integrity confidentiality; do
+	lout=$out-lockdown-$mode
+	"$top/tools/testing/qemu/run-guest.sh" -k debug-6.12 -K "$kimage" \
+		-s "$top/tools/testing/qemu/guest-lockdown.sh" \
+		-b "$build/tools/tests" -a "kunit.enable=0 lockdown=$mode" \
+		-o "$lout" -t 600
+	"$top/tools/testing/scripts/tap-summary.py" debug "$lout/results.log" \
+		"$lout/verdict" || rc=1
+done
+exit $rc
