@@ -70,9 +70,11 @@ static void world_init(struct world *w)
 	w->unmapped = mmap(NULL, PAGE_SZ, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 			   -1, 0);
 	munmap(w->unmapped, PAGE_SZ);
-	w->buf = mmap(NULL, 2 * PAGE_SZ, PROT_READ | PROT_WRITE,
+	/* two pages and a guard: a straddling pointer always faults */
+	w->buf = mmap(NULL, 3 * PAGE_SZ, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_MAPPED(w->buf);
+	ASSERT_EQ(mprotect(w->buf + 2 * PAGE_SZ, PAGE_SZ, PROT_NONE), 0);
 }
 
 /* An argument pointer: our scratch buffer (random bytes), or a bad one. */

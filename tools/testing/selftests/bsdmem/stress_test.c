@@ -86,8 +86,22 @@ static void *reads(void *arg)
 	return NULL;
 }
 
+/* Close the dump's fd once the dump is under way (written, not done). */
 static void *closer(void *arg)
 {
+	long long planned = 0, written = 0;
+
+	for (int i = 0; i < 6000; i++) {
+		FILE *f = fopen("/sys/module/bsdmem/parameters/dump_progress", "r");
+
+		if (f && fscanf(f, "%lld %lld", &planned, &written) != 2)
+			written = 0;
+		if (f)
+			fclose(f);
+		if (written > 0 && written < planned)
+			break;
+		usleep(10000);
+	}
 	close((int)(intptr_t)arg);
 	return NULL;
 }
@@ -122,7 +136,7 @@ static int dump_to_pipe(int comp, long long *bytes, int close_early)
 	pthread_create(&th, NULL, drain, &d);
 	a.fd = fds[1];
 	if (close_early) {
-		/* another thread closes the fd right away; the dump holds it */
+		/* another thread closes the fd mid-dump; the dump holds it */
 		pthread_t c;
 
 		pthread_create(&c, NULL, closer, (void *)(intptr_t)fds[1]);
