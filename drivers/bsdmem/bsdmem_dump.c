@@ -176,6 +176,13 @@ static void bsdmem_dump_find_kimage(struct bsdmem_dump *d)
 
 	for (va = __START_KERNEL_map;
 	     va < __START_KERNEL_map + KERNEL_IMAGE_SIZE; va += PAGE_SIZE) {
+		unsigned int level;
+
+		/* no page table below this PMD: skip the whole 2 MiB */
+		if (!lookup_address(va, &level)) {
+			va = ALIGN(va + 1, PMD_SIZE) - PAGE_SIZE;
+			continue;
+		}
 		if (!bsdmem_kimage_page(va, &phys))
 			continue;
 		if (!start)

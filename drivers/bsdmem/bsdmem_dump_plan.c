@@ -81,11 +81,14 @@ static bool bsdmem_page_worth_having(unsigned long pfn)
 {
 	struct page *page = pfn_to_online_page(pfn);
 
-	if (!page || !bsdmem_pfn_mapped(pfn))
+	bool want;
+
+	if (!page)
 		return false;
-	if (READ_ONCE(bsdmem_dump_whole_ram))
-		return bsdmem_page_readable(page);
-	return bsdmem_page_is_kernel(page);
+	want = READ_ONCE(bsdmem_dump_whole_ram) ? bsdmem_page_readable(page) :
+						  bsdmem_page_is_kernel(page);
+	/* the page-table walk last: it is the dear part of the test */
+	return want && bsdmem_pfn_mapped(pfn);
 }
 
 static int bsdmem_plan_ram(struct resource *res, void *arg)
