@@ -62,15 +62,39 @@ int bsdmem_mtrr_decode(const struct bsdmem_mtrr_regs *r, unsigned int phys_bits,
 #define BSDMEM_CACHE_TYPES	(MDF_UNCACHEABLE | MDF_WRITECOMBINE | \
 				 MDF_WRITETHROUGH | MDF_WRITEBACK | \
 				 MDF_WRITEPROTECT)
+/*
+ * A RAM range pins every page and keeps an array of them; 64 GiB is 128
+ * MiB of array and 2^24 pages for set_memory_*(), which counts in int.
+ */
+#define BSDMEM_RANGE_MAX_LEN	(64ULL << 30)
 int bsdmem_range_validate(u64 base, u64 len, int flags, unsigned int phys_bits);
 bool bsdmem_ranges_overlap(u64 a_base, u64 a_len, u64 b_base, u64 b_len);
 
 /* bsdmem_range.c: the range table and its use by the devices */
+struct bsdmem_range_user {		/* a mapping that pins the table */
+	struct list_head	node;
+	u64			base;
+	u64			len;
+};
+
 void bsdmem_ranges_release_all(void);
-int bsdmem_range_mmap(struct vm_area_struct *vma, u64 phys, u64 size,
-		      bool ram);
+int bsdmem_range_user_add(struct bsdmem_range_user *u, bool *read_only);
+void bsdmem_range_user_del(struct bsdmem_range_user *u);
+bool bsdmem_ranges_pin(unsigned long start_pfn, unsigned long end_pfn);
 int bsdmem_range_check_write(u64 phys, u64 len);
 int bsdmem_range_cache_type(u64 phys);
+
+/* bsdmem_mmap.c: /dev/bsdmem mappings, faulted page by page */
+int bsdmem_mmap_setup(struct file *file, struct vm_area_struct *vma);
+bool bsdmem_maps_hold(unsigned long start_pfn, unsigned long end_pfn);
+
+/* bsdmem_hotplug.c: memory offline against pinned and mapped pages */
+int bsdmem_hotplug_register(void);
+void bsdmem_hotplug_unregister(void);
+
+/* bsdmem_strict.c: Linux's strict /dev/mem rules (strict_devmem=1) */
+int bsdmem_strict_pfn_allowed(unsigned long pfn);
+bool bsdmem_strict_range_allowed(u64 phys, u64 len);
 
 /* bsdmem_extract.c: the pure part of the page-table lookup */
 u64 bsdmem_leaf_phys(unsigned long leaf_pfn, u64 leaf_size, u64 addr);
@@ -80,10 +104,18 @@ int bsdmem_extract_lookup(struct mm_struct *mm, struct mem_extract *me);
 enum bsdmem_space { BSDMEM_PHYS, BSDMEM_KVIRT };
 ssize_t bsdmem_access_step(enum bsdmem_space space, u64 pos, void *buf,
 			   size_t len, bool write);
-int bsdmem_phys_pages_mappable(u64 phys, u64 len);
 int bsdmem_kmap_present(unsigned long addr, bool write, u64 *phys);
 unsigned int bsdmem_phys_bits(void);
 unsigned int bsdmem_va_bits(void);
+
+/* bsdmem_page.c: may a RAM page be touched, and a safe copy of it */
+void bsdmem_page_access_begin(void);
+void bsdmem_page_access_end(void);
+void bsdmem_page_offline_mark(unsigned long start, unsigned long end);
+void bsdmem_page_offline_clear(void);
+bool bsdmem_page_poisoned(struct page *page);
+int bsdmem_ram_page_usable(unsigned long pfn);
+int bsdmem_copy_ram(void *dst, const void *src, size_t len);
 
 /* bsdmem_ioctl.c */
 long bsdmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
@@ -98,6 +130,7 @@ int bsdmem_kerneldump(void __user *arg);
 
 /* bsdmem_dev.c */
 int bsdmem_lockdown_check(void);
+int bsdmem_privilege_check(void);
 int bsdmem_dev_register(void);
 void bsdmem_dev_unregister(void);
 

@@ -32,20 +32,6 @@ unsigned int bsdmem_va_bits(void)
 	return __VIRTUAL_MASK_SHIFT + 1;
 }
 
-/* A RAM page that may be read: online, not poisoned, not handed away. */
-static int bsdmem_ram_page_usable(unsigned long pfn)
-{
-	struct page *page = pfn_to_online_page(pfn);
-
-	if (!page)
-		return -EFAULT;
-	if (PageHWPoison(page))
-		return -EIO;
-	if (PageOffline(page) || bsdmem_page_unaccepted(page))
-		return -EFAULT;
-	return 0;
-}
-
 /* The kernel mapping of addr is present (and writable, if asked). */
 int bsdmem_kmap_present(unsigned long addr, bool write, u64 *phys)
 {
@@ -94,13 +80,34 @@ fault:
 static ssize_t bsdmem_kernel_copy(unsigned long addr, void *buf, size_t len,
 				  bool write)
 {
-	long ret;
+	int ret;
 
 	if (write)
 		ret = bsdmem_store_nofault((void *)addr, buf, len);
 	else
-		ret = copy_from_kernel_nofault(buf, (void *)addr, len);
-	return ret ? -EFAULT : len;
+		ret = bsdmem_copy_ram(buf, (void *)addr, len);
+	return ret ? ret : len;
+}
+
+/*
+ * A RAM page checked and copied with the hotplug window held, so that it
+ * cannot go offline between the two. The kernel mapping must be present
+ * (writable for a write): secretmem and read-only kernel memory are not.
+ */
+static ssize_t bsdmem_ram_copy(unsigned long pfn, unsigned long va, void *buf,
+			       size_t len, bool write)
+{
+	u64 phys;
+	ssize_t ret;
+
+	bsdmem_page_access_begin();
+	ret = bsdmem_ram_page_usable(pfn);
+	if (!ret)
+		ret = bsdmem_kmap_present(va, write, &phys);
+	if (!ret)
+		ret = bsdmem_kernel_copy(va, buf, len, write);
+	bsdmem_page_access_end();
+	return ret;
 }
 
 /* A short-lived mapping of one page of device memory, of its range's type. */
@@ -133,18 +140,9 @@ static ssize_t bsdmem_io_copy(u64 pos, void *buf, size_t len, bool write)
 	return len;
 }
 
-static int bsdmem_ram_page_check(unsigned long pfn)
-{
-	if (bsdmem_strict_devmem && pfn >= BSDMEM_LOW_PFN_LIMIT)
-		return -EPERM;
-	return bsdmem_ram_page_usable(pfn);
-}
-
 static ssize_t bsdmem_phys_step(u64 pos, void *buf, size_t len, bool write)
 {
 	unsigned long pfn = PHYS_PFN(pos);
-	unsigned long va;
-	u64 phys;
 	int ret;
 
 	if (!bsdmem_phys_range_ok(pos, len, bsdmem_phys_bits()))
@@ -157,14 +155,9 @@ static ssize_t bsdmem_phys_step(u64 pos, void *buf, size_t len, bool write)
 	if (!page_is_ram(pfn))
 		return bsdmem_io_copy(pos, buf, len, write);
 
-	ret = bsdmem_ram_page_check(pfn);
-	if (ret)
-		return ret;
-	va = (unsigned long)__va(pos);
-	ret = bsdmem_kmap_present(va, write, &phys);
-	if (ret)
-		return ret;
-	return bsdmem_kernel_copy(va, buf, len, write);
+	if (bsdmem_strict_devmem && pfn >= BSDMEM_LOW_PFN_LIMIT)
+		return -EPERM;
+	return bsdmem_ram_copy(pfn, (unsigned long)__va(pos), buf, len, write);
 }
 
 static ssize_t bsdmem_kvirt_step(u64 pos, void *buf, size_t len, bool write)
@@ -180,10 +173,7 @@ static ssize_t bsdmem_kvirt_step(u64 pos, void *buf, size_t len, bool write)
 	/* Kernel mappings of device memory are for /dev/bsdmem, not kmem. */
 	if (!page_is_ram(PHYS_PFN(phys)))
 		return -EFAULT;
-	ret = bsdmem_ram_page_usable(PHYS_PFN(phys));
-	if (ret)
-		return ret;
-	return bsdmem_kernel_copy(pos, buf, len, write);
+	return bsdmem_ram_copy(PHYS_PFN(phys), pos, buf, len, write);
 }
 
 /*
@@ -198,33 +188,4 @@ ssize_t bsdmem_access_step(enum bsdmem_space space, u64 pos, void *buf,
 	if (space == BSDMEM_PHYS)
 		return bsdmem_phys_step(pos, buf, len, write);
 	return bsdmem_kvirt_step(pos, buf, len, write);
-}
-
-/*
- * May [phys, phys + len) be mapped into a process? Every RAM page in it
- * must be usable and present in the direct map (secretmem pages are not).
- * Returns 1 when the range is all RAM, 0 when it holds device memory.
- */
-int bsdmem_phys_pages_mappable(u64 phys, u64 len)
-{
-	unsigned long pfn = PHYS_PFN(phys);
-	unsigned long end = PHYS_PFN(phys + len);
-	bool all_ram = true;
-	u64 pa;
-	int ret;
-
-	for (; pfn < end; pfn++) {
-		if (!page_is_ram(pfn)) {
-			all_ram = false;
-			continue;
-		}
-		ret = bsdmem_ram_page_check(pfn);
-		if (!ret)
-			ret = bsdmem_kmap_present((unsigned long)pfn_to_kaddr(pfn),
-						  false, &pa);
-		if (ret)
-			return ret;
-		cond_resched();
-	}
-	return all_ram;
 }

@@ -47,6 +47,16 @@ static inline void bsdmem_vma_deny_write(struct vm_area_struct *vma)
 #endif
 }
 
+/* A VMA whose pages are inserted by pfn at fault time. */
+static inline void bsdmem_vma_set_pfnmap(struct vm_area_struct *vma)
+{
+#ifdef BSDMEM_HAVE_VM_FLAGS_CLEAR
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+#else
+	vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+#endif
+}
+
 /* paddr_vmcoreinfo_note() moved from crash_core.h to vmcore_info.h in 6.9. */
 #ifdef BSDMEM_HAVE_VMCORE_INFO_H
 #include <linux/vmcore_info.h>

@@ -30,13 +30,22 @@ int bsdmem_lockdown_check(void)
 	return security_locked_down(LOCKDOWN_DEV_MEM);
 }
 
+/*
+ * An fd can be handed to a process that lacks the privilege to open it:
+ * every use (read, write, mmap, ioctl) asks for both again.
+ */
+int bsdmem_privilege_check(void)
+{
+	if (!capable(CAP_SYS_RAWIO))
+		return -EPERM;
+	return bsdmem_lockdown_check();
+}
+
 static int bsdmem_open(struct inode *inode, struct file *file)
 {
 	int ret;
 
-	if (!capable(CAP_SYS_RAWIO))
-		return -EPERM;
-	ret = bsdmem_lockdown_check();
+	ret = bsdmem_privilege_check();
 	if (ret)
 		return ret;
 	bsdmem_file_unsigned_offset(file);
@@ -56,7 +65,7 @@ static ssize_t bsdmem_transfer(struct file *file, char __user *ubuf,
 	ssize_t done = 0, ret = 0;
 	void *bounce;
 
-	ret = bsdmem_lockdown_check();
+	ret = bsdmem_privilege_check();
 	if (ret)
 		return ret;
 	if (!count)
@@ -123,27 +132,11 @@ static loff_t bsdmem_llseek(struct file *file, loff_t offset, int whence)
 
 static int bsdmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	u64 size = vma->vm_end - vma->vm_start;
-	u64 phys = (u64)vma->vm_pgoff << PAGE_SHIFT;
-	int ram, ret;
+	int ret = bsdmem_privilege_check();
 
-	ret = bsdmem_lockdown_check();
 	if (ret)
 		return ret;
-	if (phys >> PAGE_SHIFT != vma->vm_pgoff ||
-	    !bsdmem_phys_range_ok(phys, size, bsdmem_phys_bits()))
-		return -EINVAL;
-	ram = bsdmem_phys_pages_mappable(phys, size);
-	if (ram < 0)
-		return ram;
-	/*
-	 * RAM keeps the cache mode the kernel gave it, device memory is
-	 * uncached, unless a memory range says otherwise; O_SYNC asks for
-	 * uncached device memory explicitly.
-	 */
-	if (!ram && (file->f_flags & O_DSYNC))
-		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
-	return bsdmem_range_mmap(vma, phys, size, ram);
+	return bsdmem_mmap_setup(file, vma);
 }
 
 static const struct file_operations bsdmem_fops = {

@@ -159,7 +159,7 @@ static bool bsdmem_kimage_page(unsigned long va, u64 *phys)
 	if (bsdmem_kmap_present(va, false, phys))
 		return false;
 	page = pfn_to_online_page(PHYS_PFN(*phys));
-	return page && PageReserved(page);
+	return page && PageReserved(page) && !bsdmem_page_poisoned(page);
 }
 
 /*
@@ -254,8 +254,7 @@ static int bsdmem_dump_kimage(struct bsdmem_dump *d)
 	for (va = d->kimage_vaddr; va < d->kimage_vaddr + d->kimage_len;
 	     va += PAGE_SIZE) {
 		bool ok = bsdmem_kimage_page(va, &phys) &&
-			  !copy_from_kernel_nofault(d->page, (void *)va,
-						    PAGE_SIZE);
+			  !bsdmem_copy_ram(d->page, (void *)va, PAGE_SIZE);
 
 		ret = bsdmem_dump_page(d, ok);
 		if (ret)

@@ -29,7 +29,7 @@ MODULE_PARM_DESC(dump_whole_ram,
 
 static bool bsdmem_page_readable(struct page *page)
 {
-	return !PageHWPoison(page) && !PageOffline(page) &&
+	return !bsdmem_page_poisoned(page) && !PageOffline(page) &&
 	       !bsdmem_page_unaccepted(page);
 }
 
@@ -66,11 +66,13 @@ static bool bsdmem_page_is_kernel(struct page *page)
  */
 bool bsdmem_dump_read_pfn(unsigned long pfn, void *buf)
 {
-	struct page *page = pfn_to_online_page(pfn);
+	bool ok;
 
-	if (!page || !bsdmem_page_readable(page) || !bsdmem_pfn_mapped(pfn))
-		return false;
-	return !copy_from_kernel_nofault(buf, pfn_to_kaddr(pfn), PAGE_SIZE);
+	bsdmem_page_access_begin();
+	ok = !bsdmem_ram_page_usable(pfn) && bsdmem_pfn_mapped(pfn) &&
+	     !bsdmem_copy_ram(buf, pfn_to_kaddr(pfn), PAGE_SIZE);
+	bsdmem_page_access_end();
+	return ok;
 }
 
 /*

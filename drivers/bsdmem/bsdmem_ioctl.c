@@ -74,10 +74,7 @@ static long bsdmem_dispatch(unsigned int cmd, void __user *argp, bool compat)
 	ret = bsdmem_cmd_normalize(cmd, compat, &ncmd);
 	if (ret)
 		return ret;
-	/* The fd may have been passed to a process without the privilege. */
-	if (!capable(CAP_SYS_RAWIO))
-		return -EPERM;
-	ret = bsdmem_lockdown_check();
+	ret = bsdmem_privilege_check();
 	if (ret)
 		return ret;
 

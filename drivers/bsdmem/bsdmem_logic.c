@@ -115,6 +115,8 @@ int bsdmem_range_validate(u64 base, u64 len, int flags, unsigned int phys_bits)
 		return -EINVAL;
 	if (!bsdmem_phys_range_ok(base, len, phys_bits))
 		return -EINVAL;
+	if (len > BSDMEM_RANGE_MAX_LEN)
+		return -EINVAL;
 	if (!type || (type & ~BSDMEM_CACHE_TYPES) || (type & (type - 1)))
 		return -EINVAL;
 	return 0;

@@ -13,13 +13,22 @@ MODULE_PARM_DESC(strict_devmem,
 
 static int __init bsdmem_init(void)
 {
-	return bsdmem_dev_register();
+	int ret;
+
+	ret = bsdmem_hotplug_register();
+	if (ret)
+		return ret;
+	ret = bsdmem_dev_register();
+	if (ret)
+		bsdmem_hotplug_unregister();
+	return ret;
 }
 
 static void __exit bsdmem_exit(void)
 {
 	bsdmem_dev_unregister();
 	bsdmem_ranges_release_all();
+	bsdmem_hotplug_unregister();
 }
 
 module_init(bsdmem_init);

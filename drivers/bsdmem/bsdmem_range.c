@@ -12,14 +12,20 @@
  *    type held for the range's life), visible in pat_memtype_list;
  *  - /dev/bsdmem reads, writes and mmaps inside a range use its type, and
  *    MDF_WRITEPROTECT refuses writes and writable mappings.
- * A range is MDF_BUSY while /dev/bsdmem mappings of it exist. Ranges
- * outlive the file descriptor that made them, as on FreeBSD, and are all
- * released when the module unloads.
+ * A range is MDF_BUSY while a /dev/bsdmem mapping reaches into it, and
+ * no range may be added, changed or removed over memory that is mapped
+ * (EBUSY): the mapping would keep the old cache type beside the new one,
+ * or keep writing through a write protection. Refusing, as FreeBSD does
+ * for busy ranges, was chosen over revoking the mapping because a revoked
+ * process would fault on memory it was entitled to.
+ * Ranges outlive the file descriptor that made them, as on FreeBSD, and
+ * are all released when the module unloads.
  */
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
@@ -42,16 +48,28 @@ struct bsdmem_range {
 	char		owner[8];
 	struct page	**pages;	/* RAM: pinned for the range's life */
 	void __iomem	*io;		/* device UC/WT/WB: holds the memtype */
-	atomic_t	maps;		/* live mappings: MDF_BUSY */
 };
 
 static DEFINE_MUTEX(bsdmem_ranges_lock);
 static struct bsdmem_range bsdmem_ranges[BSDMEM_MAX_RANGES];
 static int bsdmem_nr_ranges;
+/* mappings of /dev/bsdmem: struct bsdmem_range_user */
+static LIST_HEAD(bsdmem_range_users);
 
-static bool bsdmem_range_busy(struct bsdmem_range *r)
+/* Does a live mapping reach into [base, base + len)? */
+static bool bsdmem_mapped(u64 base, u64 len)
 {
-	return atomic_read(&r->maps) > 0;
+	struct bsdmem_range_user *u;
+
+	list_for_each_entry(u, &bsdmem_range_users, node)
+		if (bsdmem_ranges_overlap(u->base, u->len, base, len))
+			return true;
+	return false;
+}
+
+static bool bsdmem_range_busy(const struct bsdmem_range *r)
+{
+	return bsdmem_mapped(r->base, r->len);
 }
 
 /* ---- firmware MTRRs ---- */
@@ -89,7 +107,7 @@ static void bsdmem_range_to_desc(const struct bsdmem_range *r,
 	d->mr_base = r->base;
 	d->mr_len = r->len;
 	d->mr_flags = r->type | MDF_ACTIVE;
-	if (atomic_read(&r->maps))
+	if (bsdmem_range_busy(r))
 		d->mr_flags |= MDF_BUSY;
 	memcpy(d->mr_owner, r->owner, sizeof(d->mr_owner));
 }
@@ -161,6 +179,7 @@ out:
 static int bsdmem_ram_apply(struct bsdmem_range *r, int type)
 {
 	unsigned long va = (unsigned long)__va(r->base);
+	/* bsdmem_range_validate() caps the length far below INT_MAX pages */
 	int npages = r->len >> PAGE_SHIFT;
 
 	switch (type) {
@@ -230,36 +249,63 @@ static void bsdmem_range_unapply(struct bsdmem_range *r)
 
 static void bsdmem_unpin(struct bsdmem_range *r, unsigned long n)
 {
-	while (n--)
+	while (n--) {
 		put_page(r->pages[n]);
+		if (!(n & 1023))
+			cond_resched();
+	}
 	kvfree(r->pages);
 	r->pages = NULL;
 }
 
 /*
- * Every page must be usable RAM that somebody holds: a free page cannot
- * be pinned without stealing it from the allocator.
+ * One page of a RAM range: usable, in the direct map, and held by
+ * somebody (a free page cannot be pinned without stealing it from the
+ * allocator). Checked with the hotplug window held, so a block being
+ * taken offline is not pinned behind the notifier's back.
  */
+static struct page *bsdmem_pin_one(unsigned long pfn)
+{
+	struct page *page = NULL;
+	u64 phys;
+
+	bsdmem_page_access_begin();
+	if (!bsdmem_ram_page_usable(pfn) &&
+	    !bsdmem_kmap_present((unsigned long)pfn_to_kaddr(pfn), false,
+				 &phys)) {
+		page = pfn_to_page(pfn);
+		if (!get_page_unless_zero(page))
+			page = NULL;
+	}
+	bsdmem_page_access_end();
+	return page;
+}
+
 static int bsdmem_pin(struct bsdmem_range *r)
 {
 	unsigned long i, n = r->len >> PAGE_SHIFT;
 	unsigned long pfn = PHYS_PFN(r->base);
+	int ret = -EINVAL;
 
-	if (bsdmem_phys_pages_mappable(r->base, r->len) != 1)
-		return -EINVAL;
-	r->pages = kvcalloc(n, sizeof(*r->pages), GFP_KERNEL);
+	r->pages = kvcalloc(n, sizeof(*r->pages), GFP_KERNEL_ACCOUNT);
 	if (!r->pages)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		struct page *page = pfn_to_online_page(pfn + i);
-
-		if (!page || !get_page_unless_zero(page)) {
-			bsdmem_unpin(r, i);
-			return -EINVAL;
+		if (!(i & 1023)) {
+			cond_resched();
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				goto undo;
+			}
 		}
-		r->pages[i] = page;
+		r->pages[i] = bsdmem_pin_one(pfn + i);
+		if (!r->pages[i])
+			goto undo;
 	}
 	return 0;
+undo:
+	bsdmem_unpin(r, i);
+	return ret;
 }
 
 /* ---- MEMRANGE_SET ---- */
@@ -356,6 +402,8 @@ static int bsdmem_range_add(const struct mem_range_desc *d, int type)
 					  bsdmem_ranges[i].len,
 					  d->mr_base, d->mr_len))
 			return -EINVAL;
+	if (bsdmem_mapped(d->mr_base, d->mr_len))
+		return -EBUSY;
 	r = bsdmem_range_free_slot();
 	if (!r)
 		return -ENOSPC;
@@ -377,7 +425,6 @@ static int bsdmem_range_add(const struct mem_range_desc *d, int type)
 		goto err_unpin;
 	r->type = type;
 	memcpy(r->owner, d->mr_owner, sizeof(r->owner));
-	atomic_set(&r->maps, 0);
 	r->used = true;
 	bsdmem_nr_ranges++;
 	return 0;
@@ -490,76 +537,49 @@ int bsdmem_range_check_write(u64 phys, u64 len)
 	return bsdmem_range_cache_type(phys) == MDF_WRITEPROTECT ? -EACCES : 0;
 }
 
-static void bsdmem_vma_open(struct vm_area_struct *vma)
-{
-	struct bsdmem_range *r = vma->vm_private_data;
-
-	atomic_inc(&r->maps);
-}
-
-static void bsdmem_vma_close(struct vm_area_struct *vma)
-{
-	struct bsdmem_range *r = vma->vm_private_data;
-
-	atomic_dec(&r->maps);
-}
-
-static const struct vm_operations_struct bsdmem_range_vm_ops = {
-	.open	= bsdmem_vma_open,
-	.close	= bsdmem_vma_close,
-};
-
-static pgprot_t bsdmem_type_prot(pgprot_t prot, int type, bool ram)
-{
-	switch (type) {
-	case MDF_UNCACHEABLE:
-		return pgprot_noncached(prot);
-	case MDF_WRITECOMBINE:
-		return pgprot_writecombine(prot);
-	case MDF_WRITETHROUGH:
-		return pgprot_writethrough(prot);
-	case MDF_WRITEBACK:
-		return prot;
-	}
-	/* write-protect and no range: the memory's usual type */
-	return ram ? prot : pgprot_noncached(prot);
-}
-
 /*
- * Map [phys, phys + size) into vma with the cache type of the range that
- * holds it. A mapping may not straddle a range's edge; a write-protected
- * range refuses writable mappings, now and by mprotect() later.
+ * A mapping of [u->base, u->base + u->len) begins: it may not straddle a
+ * range's edge, and learns whether its range is write-protected. Until
+ * bsdmem_range_user_del(), no range can be added, changed or removed
+ * over it.
  */
-int bsdmem_range_mmap(struct vm_area_struct *vma, u64 phys, u64 size,
-		      bool ram)
+int bsdmem_range_user_add(struct bsdmem_range_user *u, bool *read_only)
 {
 	struct bsdmem_range *r;
 	int ret;
 
 	mutex_lock(&bsdmem_ranges_lock);
-	r = bsdmem_range_covering(phys, size, &ret);
-	if (ret)
-		goto out;
-	if (r && r->type == MDF_WRITEPROTECT) {
-		ret = -EACCES;
-		if (vma->vm_flags & VM_WRITE)
-			goto out;
-		bsdmem_vma_deny_write(vma);
+	r = bsdmem_range_covering(u->base, u->len, &ret);
+	if (!ret) {
+		*read_only = r && r->type == MDF_WRITEPROTECT;
+		list_add(&u->node, &bsdmem_range_users);
 	}
-	/* a range's type wins over O_SYNC: PAT would refuse a mismatch */
-	if (r)
-		vma->vm_page_prot = bsdmem_type_prot(vm_get_page_prot(vma->vm_flags),
-						     r->type, ram);
-	else if (!ram)
-		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
-	ret = remap_pfn_range(vma, vma->vm_start, vma->vm_pgoff, size,
-			      vma->vm_page_prot);
-	if (ret || !r)
-		goto out;
-	vma->vm_private_data = r;
-	vma->vm_ops = &bsdmem_range_vm_ops;
-	atomic_inc(&r->maps);
-out:
 	mutex_unlock(&bsdmem_ranges_lock);
 	return ret;
+}
+
+void bsdmem_range_user_del(struct bsdmem_range_user *u)
+{
+	mutex_lock(&bsdmem_ranges_lock);
+	list_del(&u->node);
+	mutex_unlock(&bsdmem_ranges_lock);
+}
+
+/* Does a RAM range pin a page of [start, end)? (memory offline asks) */
+bool bsdmem_ranges_pin(unsigned long start, unsigned long end)
+{
+	bool found = false;
+	int i;
+
+	mutex_lock(&bsdmem_ranges_lock);
+	for (i = 0; i < BSDMEM_MAX_RANGES; i++) {
+		struct bsdmem_range *r = &bsdmem_ranges[i];
+
+		if (r->used && r->ram &&
+		    bsdmem_ranges_overlap(r->base, r->len, PFN_PHYS(start),
+					  PFN_PHYS(end - start)))
+			found = true;
+	}
+	mutex_unlock(&bsdmem_ranges_lock);
+	return found;
 }

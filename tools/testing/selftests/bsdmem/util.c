@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #define BT_NO_MAIN
@@ -145,4 +146,47 @@ ssize_t kwrite(int fd, const void *buf, size_t len, uint64_t addr)
 	if (kseek(fd, addr))
 		return -1;
 	return write(fd, buf, len);
+}
+
+int probe_access(uint8_t *p, bool write)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		/* volatile: the access itself is what is tested */
+		uint8_t v = *(volatile uint8_t *)p;
+
+		if (write)
+			*(volatile uint8_t *)p = v;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+uint64_t iomem_find(const char *name, uint64_t *end)
+{
+	unsigned long long s, e;
+	char line[256];
+	uint64_t found = 0;
+	FILE *f = fopen("/proc/iomem", "r");
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *colon = strstr(line, " : ");
+
+		if (!colon || sscanf(line, " %llx-%llx", &s, &e) != 2)
+			continue;
+		colon[strcspn(colon, "\n")] = '\0';
+		if (!strcmp(colon + 3, name)) {
+			found = s;
+			if (end)
+				*end = e;
+		}
+	}
+	fclose(f);
+	return found;
 }

@@ -32,5 +32,12 @@ ssize_t kread(int fd, void *buf, size_t len, uint64_t addr);
 ssize_t kwrite(int fd, const void *buf, size_t len, uint64_t addr);
 /* Read a sysfs/procfs file's first line into buf. */
 int read_line(const char *path, char *buf, size_t len);
+/*
+ * Touch *p (a load, or a store of the byte already there) in a child
+ * process; returns the signal that killed it, 0 if none did.
+ */
+int probe_access(uint8_t *p, bool write);
+/* The first /proc/iomem region named name: its start, 0 if none. */
+uint64_t iomem_find(const char *name, uint64_t *end);
 
 #endif
