@@ -154,11 +154,11 @@ int probe_access(uint8_t *p, bool write)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		/* volatile: the access itself is what is tested */
-		uint8_t v = *(volatile uint8_t *)p;
+		/* atomic: the compiler must not drop the access tested */
+		uint8_t v = __atomic_load_n(p, __ATOMIC_RELAXED);
 
 		if (write)
-			*(volatile uint8_t *)p = v;
+			__atomic_store_n(p, v, __ATOMIC_RELAXED);
 		_exit(0);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
