@@ -230,6 +230,12 @@ static void bsdmem_range_validate_test(struct kunit *test)
 							     MDF_UNCACHEABLE | MDF_WRITEBACK, 40));
 	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate(0x1000, PAGE_SIZE, MDF_UNKNOWN, 40));
 	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate(0x1000, PAGE_SIZE, 1 << 7, 40));
+	/* the length cap: at it is fine, a page past it is not */
+	KUNIT_EXPECT_EQ(test, 0, bsdmem_range_validate(1ULL << 37, BSDMEM_RANGE_MAX_LEN,
+						       MDF_UNCACHEABLE, 40));
+	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate(1ULL << 37,
+							     BSDMEM_RANGE_MAX_LEN + PAGE_SIZE,
+							     MDF_UNCACHEABLE, 40));
 	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate(1ULL << 40, PAGE_SIZE, MDF_WRITEBACK, 40));
 	KUNIT_EXPECT_EQ(test, -EINVAL, bsdmem_range_validate((1ULL << 40) - PAGE_SIZE,
 							     2 * PAGE_SIZE, MDF_WRITEBACK, 40));
