@@ -296,7 +296,7 @@ TEST(hugetlb_subpage_address)
 TEST(pfnmap_of_bsdmem_is_mapped_at_its_physical_address)
 {
 	int fd = open_dev(BSDMEM_DEV_PATH, O_RDWR);
-	uint8_t *p = locked_page(5), *m, *fw;
+	uint8_t *p = locked_page(5), *m, *fw, b;
 	uint64_t pa = virt_to_phys_pagemap(p);
 	struct mem_extract me, mine;
 
@@ -311,9 +311,16 @@ TEST(pfnmap_of_bsdmem_is_mapped_at_its_physical_address)
 	ASSERT_EQ(me.me_paddr, pa + 100);
 	ASSERT_EQ(me.me_domain, mine.me_domain);
 
-	/* device space (the BIOS area) has no node: domain 0 */
+	/*
+	 * device space (the BIOS area) has no node: domain 0. Pages are
+	 * mapped when first touched: VALID before, MAPPED after.
+	 */
 	fw = mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, fd, 0xff000);
 	ASSERT_MAPPED(fw);
+	ASSERT_EQ(extract(fd, fw + 0x10, &me), 0);
+	ASSERT_EQ(me.me_state, ME_STATE_VALID);
+	ASSERT_EQ(pread(fd, &b, 1, 0xff010), 1);
+	ASSERT_EQ(__atomic_load_n(fw + 0x10, __ATOMIC_RELAXED), b);
 	ASSERT_EQ(extract(fd, fw + 0x10, &me), 0);
 	ASSERT_EQ(me.me_state, ME_STATE_MAPPED);
 	ASSERT_EQ(me.me_paddr, 0xff010);
