@@ -99,21 +99,28 @@ static void bsdmem_vma_close(struct vm_area_struct *vma)
 }
 
 /*
- * Take a reference on the folio holding page, unless it is free or
- * being freed. The page may change folios (split) meanwhile: then retry.
+ * Take a reference on the folio holding page, unless it is free. The
+ * page may change folios (split) meanwhile: then look again. A count of
+ * zero is also what migration shows for an instant while it freezes a
+ * page, so zero is believed only after a few looks.
  */
 static struct folio *bsdmem_folio_try_get(struct page *page)
 {
 	struct folio *folio;
+	int zero = 0;
 
-	for (;;) {
+	while (zero < 3) {
 		folio = page_folio(page);
-		if (!folio_try_get(folio))
-			return NULL;
+		if (!folio_try_get(folio)) {
+			zero++;
+			cond_resched();
+			continue;
+		}
 		if (likely(page_folio(page) == folio))
 			return folio;
 		folio_put(folio);
 	}
+	return NULL;
 }
 
 /* Hold a reference on page for the life of the mapping. */
