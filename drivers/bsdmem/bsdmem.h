@@ -93,6 +93,13 @@ int bsdmem_hotplug_register(void);
 void bsdmem_hotplug_unregister(void);
 
 /* bsdmem_strict.c: Linux's strict /dev/mem rules (strict_devmem=1) */
+/*
+ * The answers of Linux's devmem_is_allowed(): refuse, allow, or allow
+ * with reads seeing zeros (RAM in the first megabyte).
+ */
+#define BSDMEM_STRICT_LOW_PFNS	(0x100000UL >> PAGE_SHIFT)
+enum { BSDMEM_STRICT_REFUSE, BSDMEM_STRICT_ALLOW, BSDMEM_STRICT_ZERO };
+int bsdmem_strict_decide(unsigned long pfn, bool ram, bool exclusive);
 int bsdmem_strict_pfn_allowed(unsigned long pfn);
 bool bsdmem_strict_range_allowed(u64 phys, u64 len);
 
@@ -104,6 +111,8 @@ int bsdmem_extract_lookup(struct mm_struct *mm, struct mem_extract *me);
 enum bsdmem_space { BSDMEM_PHYS, BSDMEM_KVIRT };
 ssize_t bsdmem_access_step(enum bsdmem_space space, u64 pos, void *buf,
 			   size_t len, bool write);
+ssize_t bsdmem_access_step_flags(enum bsdmem_space space, u64 pos, void *buf,
+				 size_t len, bool write, unsigned int f_flags);
 int bsdmem_kmap_present(unsigned long addr, bool write, u64 *phys);
 unsigned int bsdmem_phys_bits(void);
 unsigned int bsdmem_va_bits(void);

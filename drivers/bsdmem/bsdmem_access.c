@@ -14,13 +14,11 @@
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/uaccess.h>
+#include <asm/memtype.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
 #include "bsdmem.h"
 #include "bsdmem_compat.h"
-
-/* The first megabyte holds firmware tables that strict /dev/mem allows. */
-#define BSDMEM_LOW_PFN_LIMIT	(SZ_1M >> PAGE_SHIFT)
 
 unsigned int bsdmem_phys_bits(void)
 {
@@ -110,10 +108,36 @@ static ssize_t bsdmem_ram_copy(unsigned long pfn, unsigned long va, void *buf,
 	return ret;
 }
 
-/* A short-lived mapping of one page of device memory, of its range's type. */
-static void __iomem *bsdmem_io_map(u64 base)
+/*
+ * May device memory at base be mapped uncached (O_SYNC)? Not where the
+ * kernel holds it cached (the firmware tables ACPI maps write-back): PAT
+ * refuses the alias, noisily. Asked beforehand, where PAT tracks types:
+ * it does not below 1 MiB, and without PAT there is nothing to refuse.
+ */
+static bool bsdmem_io_uncached_ok(u64 base)
 {
+	if (!pat_enabled() || base < SZ_1M)
+		return true;
+	return pat_pfn_immune_to_uc_mtrr(PHYS_PFN(base));
+}
+
+/*
+ * A short-lived mapping of one page of device memory. A memory range's
+ * own type wins. Otherwise the access takes the type the kernel already
+ * holds, as Linux's /dev/mem does (xlate_dev_mem_ptr(): memremap() WB,
+ * which is ioremap_cache() for non-RAM): PAT hands back the type of a
+ * mapping the kernel holds (write-back for ACPI's tables, or a range's
+ * write-protect), or for memory nobody maps what the MTRRs say (UC- for
+ * MMIO). Uncached only on request (O_SYNC), and only where PAT can give
+ * it; otherwise the held type serves the access rather than failing it.
+ */
+static void __iomem *bsdmem_io_map(u64 base, bool sync)
+{
+	void __iomem *va;
+
 	switch (bsdmem_range_cache_type(base)) {
+	case MDF_UNCACHEABLE:
+		return ioremap(base, PAGE_SIZE);
 	case MDF_WRITECOMBINE:
 		return ioremap_wc(base, PAGE_SIZE);
 	case MDF_WRITETHROUGH:
@@ -121,14 +145,20 @@ static void __iomem *bsdmem_io_map(u64 base)
 	case MDF_WRITEBACK:
 		return ioremap_cache(base, PAGE_SIZE);
 	}
-	return ioremap(base, PAGE_SIZE);
+	if (sync && bsdmem_io_uncached_ok(base)) {
+		va = ioremap(base, PAGE_SIZE);
+		if (va)
+			return va;
+	}
+	return ioremap_cache(base, PAGE_SIZE);
 }
 
 /* Device memory (or holes) through a short-lived mapping. */
-static ssize_t bsdmem_io_copy(u64 pos, void *buf, size_t len, bool write)
+static ssize_t bsdmem_io_copy(u64 pos, void *buf, size_t len, bool write,
+			      bool sync)
 {
 	u64 base = pos & PAGE_MASK;
-	void __iomem *va = bsdmem_io_map(base);
+	void __iomem *va = bsdmem_io_map(base, sync);
 
 	if (!va)
 		return -EFAULT;
@@ -140,23 +170,34 @@ static ssize_t bsdmem_io_copy(u64 pos, void *buf, size_t len, bool write)
 	return len;
 }
 
-static ssize_t bsdmem_phys_step(u64 pos, void *buf, size_t len, bool write)
+static ssize_t bsdmem_phys_step(u64 pos, void *buf, size_t len, bool write,
+				bool sync)
 {
 	unsigned long pfn = PHYS_PFN(pos);
+	int allowed = BSDMEM_STRICT_ALLOW;
 	int ret;
 
 	if (!bsdmem_phys_range_ok(pos, len, bsdmem_phys_bits()))
 		return -EFAULT;
+	/* Decided before anything is touched, as strict /dev/mem does. */
+	if (bsdmem_strict_devmem) {
+		allowed = bsdmem_strict_pfn_allowed(pfn);
+		if (allowed == BSDMEM_STRICT_REFUSE)
+			return -EPERM;
+	}
 	if (write) {
 		ret = bsdmem_range_check_write(pos, len);
 		if (ret)
 			return ret;
 	}
+	/* Strict /dev/mem shows such a page as zeros and drops writes to it. */
+	if (allowed == BSDMEM_STRICT_ZERO) {
+		if (!write)
+			memset(buf, 0, len);
+		return len;
+	}
 	if (!page_is_ram(pfn))
-		return bsdmem_io_copy(pos, buf, len, write);
-
-	if (bsdmem_strict_devmem && pfn >= BSDMEM_LOW_PFN_LIMIT)
-		return -EPERM;
+		return bsdmem_io_copy(pos, buf, len, write, sync);
 	return bsdmem_ram_copy(pfn, (unsigned long)__va(pos), buf, len, write);
 }
 
@@ -183,9 +224,20 @@ static ssize_t bsdmem_kvirt_step(u64 pos, void *buf, size_t len, bool write)
 ssize_t bsdmem_access_step(enum bsdmem_space space, u64 pos, void *buf,
 			   size_t len, bool write)
 {
+	return bsdmem_access_step_flags(space, pos, buf, len, write, 0);
+}
+
+/*
+ * The same, for an open file: f_flags are its flags, of which O_DSYNC
+ * (part of O_SYNC) asks for uncached access to device memory.
+ */
+ssize_t bsdmem_access_step_flags(enum bsdmem_space space, u64 pos, void *buf,
+				 size_t len, bool write, unsigned int f_flags)
+{
 	if (len == 0 || bsdmem_chunk_len(pos, len) != len)
 		return -EINVAL;
 	if (space == BSDMEM_PHYS)
-		return bsdmem_phys_step(pos, buf, len, write);
+		return bsdmem_phys_step(pos, buf, len, write,
+					f_flags & O_DSYNC);
 	return bsdmem_kvirt_step(pos, buf, len, write);
 }
