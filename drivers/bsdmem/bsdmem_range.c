@@ -269,6 +269,10 @@ static struct page *bsdmem_pin_one(unsigned long pfn)
 	struct page *page = NULL;
 	u64 phys;
 
+	/* what strict_devmem refuses to read, it refuses to pin as well */
+	if (bsdmem_strict_devmem &&
+	    bsdmem_strict_pfn_allowed(pfn) == BSDMEM_STRICT_REFUSE)
+		return NULL;
 	bsdmem_page_access_begin();
 	if (!bsdmem_ram_page_usable(pfn) &&
 	    !bsdmem_kmap_present((unsigned long)pfn_to_kaddr(pfn), false,
