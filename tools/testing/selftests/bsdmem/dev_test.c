@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include "harness.h"
 #include "util.h"
+#include "range_util.h"
 
 #define GUARD_HOLE	0xffff800000000000ULL	/* never mapped on x86-64 */
 
@@ -397,6 +398,10 @@ TEST(strict_devmem_param)
 		ASSERT_MMAP_ERRNO(mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED,
 				       fd, (off_t)(pa & ~(PAGE_SZ - 1))),
 				  EPERM);
+		/* nor can such a page be pinned by a memory range */
+		ASSERT_ERRNO(range_set(fd, MEMRANGE_SET_UPDATE,
+				       pa & ~(PAGE_SZ - 1), PAGE_SZ,
+				       MDF_WRITEBACK, "strict"), EINVAL);
 	} else {
 		ASSERT_EQ(val[0], 'N');
 		ASSERT_EQ(pread(fd, buf, 16, (off_t)pa), 16);
