@@ -467,6 +467,132 @@ static void bsdmem_gzip_framing_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ~crc32_le(~0U, "123456789", 9), 0xCBF43926U);
 }
 
+/* strict_devmem=1: the decision of x86's devmem_is_allowed(), pure */
+static void bsdmem_strict_decide_test(struct kunit *test)
+{
+	unsigned long low = BSDMEM_STRICT_LOW_PFNS;
+
+	KUNIT_EXPECT_EQ(test, low, 256UL);
+	/* RAM: zeros in the first megabyte, refused above, busy or not */
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ZERO, bsdmem_strict_decide(0, true, false));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ZERO, bsdmem_strict_decide(low - 1, true, true));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_REFUSE, bsdmem_strict_decide(low, true, false));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_REFUSE, bsdmem_strict_decide(low, true, true));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_REFUSE, bsdmem_strict_decide(ULONG_MAX, true, false));
+	/* busy or exclusive device memory: only the first megabyte */
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_decide(0xf0, false, true));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_decide(low - 1, false, true));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_REFUSE, bsdmem_strict_decide(low, false, true));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_REFUSE, bsdmem_strict_decide(ULONG_MAX, false, true));
+	/* anything else is allowed */
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_decide(0, false, false));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_decide(low, false, false));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_decide(ULONG_MAX, false, false));
+}
+
+/*
+ * The same questions asked of the running kernel's resource tree: the
+ * kernel image, the first megabyte, and a window of the test's own in
+ * free address space with claims of each kind nested in it.
+ */
+static void bsdmem_strict_resources_test(struct kunit *test)
+{
+	u64 text = __pa_symbol(_text), top = 1ULL << bsdmem_phys_bits();
+	struct resource *win, *claim;
+	unsigned long pfn;
+
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_REFUSE, bsdmem_strict_pfn_allowed(PHYS_PFN(text)));
+	KUNIT_EXPECT_FALSE(test, bsdmem_strict_range_allowed(text, 1));
+	KUNIT_EXPECT_TRUE(test, bsdmem_strict_range_allowed(0, SZ_1M));
+	KUNIT_EXPECT_FALSE(test, bsdmem_strict_range_allowed(0, text + PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, bsdmem_strict_range_allowed(text, 0));
+
+	win = kunit_kzalloc(test, sizeof(*win), GFP_KERNEL);
+	claim = kunit_kzalloc(test, sizeof(*claim), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, win);
+	KUNIT_ASSERT_NOT_NULL(test, claim);
+	win->name = "bsdmem-kunit window";
+	win->flags = IORESOURCE_MEM;
+	if (allocate_resource(&iomem_resource, win, 4 * PAGE_SIZE, SZ_4G,
+			      top - 1, PAGE_SIZE, NULL, NULL))
+		kunit_skip(test, "no free physical address space above 4 GiB");
+	pfn = PHYS_PFN(win->start);
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_pfn_allowed(pfn + 1));
+	KUNIT_EXPECT_TRUE(test, bsdmem_strict_range_allowed(win->start, 4 * PAGE_SIZE));
+
+	/* a busy claim of a few bytes, nested, in the second page */
+	claim->name = "bsdmem-kunit claim";
+	claim->start = win->start + PAGE_SIZE + 64;
+	claim->end = claim->start + 127;
+	claim->flags = IORESOURCE_MEM | IORESOURCE_BUSY;
+	KUNIT_ASSERT_EQ(test, 0, request_resource(win, claim));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_pfn_allowed(pfn));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_REFUSE, bsdmem_strict_pfn_allowed(pfn + 1));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_pfn_allowed(pfn + 2));
+	KUNIT_EXPECT_TRUE(test, bsdmem_strict_range_allowed(win->start, PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, bsdmem_strict_range_allowed(win->start + 2 * PAGE_SIZE,
+							    2 * PAGE_SIZE));
+	KUNIT_EXPECT_FALSE(test, bsdmem_strict_range_allowed(win->start, 4 * PAGE_SIZE));
+	/* a byte outside the claim, in its page, is the whole page */
+	KUNIT_EXPECT_FALSE(test, bsdmem_strict_range_allowed(win->start + 2 * PAGE_SIZE - 1, 1));
+	/* a terabyte costs what a page costs: one walk */
+	KUNIT_EXPECT_FALSE(test, bsdmem_strict_range_allowed(win->start, SZ_1T));
+	release_resource(claim);
+
+	/* driver-managed RAM marked exclusive, not busy */
+	claim->flags = IORESOURCE_SYSTEM_RAM | IORESOURCE_EXCLUSIVE;
+	KUNIT_ASSERT_EQ(test, 0, request_resource(win, claim));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_REFUSE, bsdmem_strict_pfn_allowed(pfn + 1));
+	release_resource(claim);
+
+	/* neither busy nor RAM: a BAR nobody claimed */
+	claim->flags = IORESOURCE_MEM;
+	KUNIT_ASSERT_EQ(test, 0, request_resource(win, claim));
+	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_pfn_allowed(pfn + 1));
+	KUNIT_EXPECT_TRUE(test, bsdmem_strict_range_allowed(win->start, 4 * PAGE_SIZE));
+	release_resource(claim);
+	release_resource(win);
+}
+
+/* Reads and writes under strict_devmem=1, as strict /dev/mem answers. */
+static void bsdmem_strict_access_test(struct kunit *test)
+{
+	u8 *obj = kunit_kzalloc(test, 64, GFP_KERNEL);
+	bool saved = bsdmem_strict_devmem;
+	u8 buf[16], want[16];
+	unsigned long pfn;
+	u8 *low;
+
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	/* a low RAM page whose first bytes are not zeros */
+	for (pfn = 1; pfn < BSDMEM_STRICT_LOW_PFNS; pfn++)
+		if (page_is_ram(pfn) && memchr_inv(__va(PFN_PHYS(pfn)), 0, 16))
+			break;
+	if (pfn == BSDMEM_STRICT_LOW_PFNS)
+		kunit_skip(test, "no low RAM page with contents");
+	low = __va(PFN_PHYS(pfn));
+	memcpy(want, low, sizeof(want));
+
+	bsdmem_strict_devmem = true;
+	/* low RAM reads as zeros, and a write is dropped, not refused */
+	memset(buf, 0xa5, sizeof(buf));
+	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_PHYS, PFN_PHYS(pfn), buf, 16, false));
+	KUNIT_EXPECT_NULL(test, memchr_inv(buf, 0, sizeof(buf)));
+	for (int i = 0; i < 16; i++)
+		buf[i] = ~want[i];
+	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_PHYS, PFN_PHYS(pfn), buf, 16, true));
+	KUNIT_EXPECT_MEMEQ(test, low, want, sizeof(want));
+	/* RAM above the first megabyte is refused both ways */
+	KUNIT_EXPECT_EQ(test, -EPERM, (int)bsdmem_access_step(BSDMEM_PHYS, virt_to_phys(obj), buf, 16, false));
+	KUNIT_EXPECT_EQ(test, -EPERM, (int)bsdmem_access_step(BSDMEM_PHYS, virt_to_phys(obj), buf, 16, true));
+	/* /dev/bsdkmem is not restricted */
+	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_KVIRT, (u64)(unsigned long)obj, buf, 16, false));
+	bsdmem_strict_devmem = saved;
+	/* undo a write that should have been dropped */
+	if (memcmp(low, want, sizeof(want)))
+		memcpy(low, want, sizeof(want));
+}
+
 static struct kunit_case bsdmem_test_cases[] = {
 	KUNIT_CASE(bsdmem_elf_note_test),
 	KUNIT_CASE(bsdmem_elf_headers_test),
@@ -490,6 +616,9 @@ static struct kunit_case bsdmem_test_cases[] = {
 	KUNIT_CASE(bsdmem_access_kmalloc_test),
 	KUNIT_CASE(bsdmem_access_vmalloc_test),
 	KUNIT_CASE(bsdmem_access_refusals_test),
+	KUNIT_CASE(bsdmem_strict_decide_test),
+	KUNIT_CASE(bsdmem_strict_resources_test),
+	KUNIT_CASE(bsdmem_strict_access_test),
 	{}
 };
 

@@ -27,9 +27,18 @@ for t in fuzz_test fuzz_test_32 stress_test; do
 	/tests/$t
 done
 
+# Real /dev/mem clients: dmidecode and biosdecode (Debian's packages).
+suite clients_test
+/tests/clients_test
+
 suite dev_test.strict
 rmmod bsdmem && insmod /lib/modules/bsdmem.ko strict_devmem=1 &&
 	/tests/dev_test -r strict_devmem
+# Strict, compared with the kernel's own strict /dev/mem.
+for t in strict_test strict_test_32; do
+	suite "$t"
+	/tests/$t
+done
 
 suite rmmod.setup
 rmmod bsdmem && insmod /lib/modules/bsdmem.ko && /tests/rmmod_test -r setup

@@ -59,6 +59,20 @@ for d in "${bindirs[@]}"; do
 	cp -a "$d"/. "$root/tests/"
 done
 
+# Real /dev/mem clients (Debian's dmidecode package) are dynamically
+# linked: they come with their libraries and the loader, at the host's
+# paths. The stock kernel's config comes too, so that a test can check
+# what the kernel was built with instead of assuming it.
+for exe in /usr/sbin/dmidecode /usr/sbin/biosdecode; do
+	[ -x "$exe" ] || continue
+	for f in "$exe" $(ldd "$exe" | grep -o '/[^ ]*'); do
+		cp --parents -L "$f" "$root/"
+	done
+done
+if [ -f "/boot/config-$kver" ]; then
+	cp --parents "/boot/config-$kver" "$root/"
+fi
+
 # Stock modules in load order, decompressed (busybox insmod takes plain .ko).
 : > "$root/lib/modules/stock.order"
 for m in "${stock[@]}"; do

@@ -17,6 +17,8 @@ pkgs="build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
       python3 rsync xz-utils zstd gzip file
       linux-headers-amd64 linux-image-amd64
       kexec-tools makedumpfile crash python3-drgn libzstd-dev"
+# Real /dev/mem clients the guests run against /dev/bsdmem (clients_test).
+pkgs="$pkgs dmidecode"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (or install the packages yourself)" >&2
