@@ -40,4 +40,18 @@ for mode in integrity confidentiality; do
 	"$top/tools/testing/scripts/tap-summary.py" debug "$lout/results.log" \
 		"$lout/verdict" || rc=1
 done
+
+# Memory hotplug: the guest needs ACPI memory hotplug to see the DIMM.
+hout=$out-hotplug
+if grep -qx 'CONFIG_ACPI_HOTPLUG_MEMORY=y' "${kimage%/arch/*}/.config"; then
+	"$top/tools/testing/qemu/run-guest.sh" -k debug-6.12 -K "$kimage" -D \
+		-s "$top/tools/testing/qemu/guest-hotplug.sh" \
+		-b "$build/tools/tests" \
+		-a "kunit.enable=0 memhp_default_state=offline" -o "$hout" -t 3600
+	"$top/tools/testing/scripts/tap-summary.py" debug "$hout/results.log" \
+		"$hout/verdict" || rc=1
+else
+	echo "not ok - debug.hotplug.kernel_config # CONFIG_ACPI_HOTPLUG_MEMORY is not set in the debug kernel (drivers/bsdmem/.kunitconfig)"
+	rc=1
+fi
 exit $rc

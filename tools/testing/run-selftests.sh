@@ -40,5 +40,16 @@ for cpu in qemu64,-mtrr qemu64,-mtrr,-pat; do
 	"$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
 		"$cout/results.log" "$cout/verdict" || rc=1
 done
+# Memory hotplug: a DIMM whose blocks go offline and online under pinned
+# ranges, mappings, reads and dumps. An offline that hangs is bounded by
+# the test (300 s), hence the generous guest timeout.
+hout=${BSDMEM_RESULTS:-$build/results}/guest-hotplug-$kver
+"$top/tools/testing/qemu/run-guest.sh" -k "$kver" -D \
+	-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
+	-s "$top/tools/testing/qemu/guest-hotplug.sh" \
+	-b "$build/tools/tests" -M zstd_compress \
+	-a memhp_default_state=offline -o "$hout" -t 1800
+"$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
+	"$hout/results.log" "$hout/verdict" || rc=1
 [ $main_rc -eq 0 ] && exit $rc
 exit 1

@@ -18,6 +18,12 @@ for t in dev_test ioctl_test extract_test range_test dump_test mmap_test \
 	/tests/$t
 done
 
+# Poisoned pages are lost to the guest for good: after every other suite
+# (before the leak check, which covers it; before lockdown, which closes
+# the devices).
+suite poison_test
+/tests/poison_test
+
 suite kmemleak
 echo "1..1"
 if [ ! -e $kml ]; then

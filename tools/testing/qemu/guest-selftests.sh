@@ -56,6 +56,12 @@ fi
 suite rmmod.verify
 /tests/rmmod_test -r verify
 
+# Poisoned pages are lost to the guest for good: after every other suite,
+# before lockdown closes the devices.
+suite poison_test
+insmod /lib/modules/bsdmem.ko && /tests/poison_test
+rmmod bsdmem
+
 # Last: raising lockdown cannot be undone.
 suite lockdown.runtime
 insmod /lib/modules/bsdmem.ko && /tests/lockdown_test -r runtime

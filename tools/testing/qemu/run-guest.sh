@@ -9,10 +9,14 @@
 #   run-guest.sh -k KVER -m MODULE.ko -s GUEST_SCRIPT -o OUTDIR
 #                [-b BINDIR]... [-M stock_module]... [-t TIMEOUT]
 #                [-a "extra kernel args"] [-d DISK_IMAGE] [-K BZIMAGE]
-#                [-c QEMU_CPU_MODEL]
+#                [-c QEMU_CPU_MODEL] [-D]
 #
 # -K boots a kernel of our own (bsdmem built in, so no -m) instead of
 # /boot/vmlinuz-KVER.
+#
+# -D adds a hot-pluggable 1 GiB DIMM on node 1 (pc-dimm, present from
+# boot, so ACPI adds its memory blocks; the guest onlines them): the
+# memory hotplug tests offline and online it.
 #
 # OUTDIR/console.log gets the kernel console, OUTDIR/results.log the
 # script's output. Exit status: 0 when the guest finished its script and
@@ -21,9 +25,9 @@
 set -euo pipefail
 
 kver="" module="" script="" out="" timeout=600 append="" disk="" kimage=""
-cpu=qemu64
-bindirs=() stock=()
-while getopts "k:m:s:o:b:M:t:a:d:K:c:" opt; do
+cpu=qemu64 mem=(-m 2G)
+bindirs=() stock=() dimm=()
+while getopts "k:m:s:o:b:M:t:a:d:K:c:D" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	m) module=$OPTARG ;;
@@ -36,6 +40,9 @@ while getopts "k:m:s:o:b:M:t:a:d:K:c:" opt; do
 	d) disk=$OPTARG ;;
 	K) kimage=$OPTARG ;;
 	c) cpu=$OPTARG ;;
+	D) mem=(-m "2G,slots=2,maxmem=4G")
+	   dimm=(-object "memory-backend-ram,id=dimm1,size=1G"
+		 -device "pc-dimm,id=d1,memdev=dimm1,node=1") ;;
 	*) echo "usage: see the header of $0" >&2; exit 2 ;;
 	esac
 done
@@ -99,14 +106,14 @@ disk_args=()
 
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-	-accel tcg -cpu "$cpu" -smp 2 -m 2G \
+	-accel tcg -cpu "$cpu" -smp 2 "${mem[@]}" \
 	-object memory-backend-ram,id=m0,size=1G -numa node,nodeid=0,memdev=m0 \
 	-object memory-backend-ram,id=m1,size=1G -numa node,nodeid=1,memdev=m1 \
 	-kernel "$kimage" -initrd "$out/initrd.gz" \
 	-append "console=ttyS0 oops=panic panic=-1 panic_on_warn=1 secretmem.enable=1 $append" \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" -serial "file:$results" \
-	"${disk_args[@]}" </dev/null >"$out/qemu.log" 2>&1
+	"${disk_args[@]}" "${dimm[@]}" </dev/null >"$out/qemu.log" 2>&1
 qrc=$?
 set -e
 
