@@ -80,7 +80,7 @@ struct bsdmem_range_user {		/* a mapping that pins the table */
 void bsdmem_ranges_release_all(void);
 int bsdmem_range_user_add(struct bsdmem_range_user *u, bool *read_only);
 void bsdmem_range_user_del(struct bsdmem_range_user *u);
-bool bsdmem_ranges_pin(unsigned long start_pfn, unsigned long end_pfn);
+bool bsdmem_ranges_cover(unsigned long start_pfn, unsigned long end_pfn);
 int bsdmem_range_check_write(u64 phys, u64 len);
 int bsdmem_range_cache_type(u64 phys);
 
@@ -122,8 +122,11 @@ void bsdmem_page_access_begin(void);
 void bsdmem_page_access_end(void);
 void bsdmem_page_offline_mark(unsigned long start, unsigned long end);
 void bsdmem_page_offline_clear(void);
+bool bsdmem_page_changing(unsigned long pfn);
 bool bsdmem_page_poisoned(struct page *page);
 int bsdmem_ram_page_usable(unsigned long pfn);
+struct folio *bsdmem_page_hold(unsigned long pfn);
+bool bsdmem_reserved_page_stays(unsigned long pfn);
 int bsdmem_copy_ram(void *dst, const void *src, size_t len);
 
 /* bsdmem_ioctl.c */

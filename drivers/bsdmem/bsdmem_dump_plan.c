@@ -81,10 +81,12 @@ bool bsdmem_dump_read_pfn(unsigned long pfn, void *buf)
  */
 static bool bsdmem_page_worth_having(unsigned long pfn)
 {
-	struct page *page = pfn_to_online_page(pfn);
-
+	struct page *page;
 	bool want;
 
+	if (bsdmem_page_changing(pfn))
+		return false;
+	page = pfn_to_online_page(pfn);
 	if (!page)
 		return false;
 	want = READ_ONCE(bsdmem_dump_whole_ram) ? bsdmem_page_readable(page) :
@@ -99,17 +101,22 @@ static int bsdmem_plan_ram(struct resource *res, void *arg)
 	unsigned long pfn = PFN_UP(res->start);
 	unsigned long end = PFN_DOWN(res->end + 1);
 
+	/* struct pages are read with the hotplug window held, in batches */
+	bsdmem_page_access_begin();
 	for (; pfn < end && pfn < d->nbits; pfn++) {
 		if (test_bit(pfn, d->bitmap))
 			continue;
 		if (bsdmem_page_worth_having(pfn))
 			__set_bit(pfn, d->bitmap);
 		if (!(pfn & 1023)) {
+			bsdmem_page_access_end();
 			if (bsdmem_dump_aborted(d))
 				return -EINTR;
 			cond_resched();
+			bsdmem_page_access_begin();
 		}
 	}
+	bsdmem_page_access_end();
 	return 0;
 }
 

@@ -1,34 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Memory offline against bsdmem's own references.
+ * Memory hotplug against bsdmem's own references.
  *
  * Offlining a memory block migrates every page in it and retries for as
  * long as a page is still referenced, so a page pinned by a RAM memory
  * range or held by a /dev/bsdmem mapping would make it retry forever.
- * Instead the offline is refused at once with EBUSY and a message that
- * says who holds the memory. An offline that may go ahead first closes
- * the block to new readers, pins and faults (bsdmem_page.c's window), so
- * nothing of ours enters it while its pages migrate away.
+ * Onlining a block turns device space into RAM: a process that maps it,
+ * or a device memory range over it, would keep the device's cache type
+ * over pages the allocator hands out. Either is refused at once with
+ * EBUSY and a message that says who holds the memory. A change that may
+ * go ahead first closes the block to new readers, pins and faults
+ * (bsdmem_page.c's window), so nothing of ours enters it meanwhile.
  */
 #include <linux/memory.h>
 #include <linux/notifier.h>
 #include <linux/printk.h>
 #include "bsdmem.h"
 
-static int bsdmem_going_offline(unsigned long start, unsigned long end)
+static int bsdmem_block_changing(unsigned long start, unsigned long end,
+				 const char *change)
 {
 	const char *holder = NULL;
 
 	bsdmem_page_offline_mark(start, end);
-	if (bsdmem_ranges_pin(start, end))
+	if (bsdmem_ranges_cover(start, end))
 		holder = "a memory range (memcontrol list; remove it first)";
 	else if (bsdmem_maps_hold(start, end))
 		holder = "a /dev/bsdmem mapping";
 	if (!holder)
 		return 0;
 	bsdmem_page_offline_clear();
-	pr_info("bsdmem: memory %#llx-%#llx cannot go offline: pinned by %s\n",
-		(u64)PFN_PHYS(start), (u64)PFN_PHYS(end) - 1, holder);
+	pr_info_ratelimited("bsdmem: memory %#llx-%#llx cannot go %s: held by %s\n",
+			    (u64)PFN_PHYS(start), (u64)PFN_PHYS(end) - 1,
+			    change, holder);
 	return -EBUSY;
 }
 
@@ -36,15 +40,20 @@ static int bsdmem_memory_notify(struct notifier_block *nb,
 				unsigned long action, void *data)
 {
 	struct memory_notify *mn = data;
+	unsigned long end = mn->start_pfn + mn->nr_pages;
 	int ret = 0;
 
 	switch (action) {
 	case MEM_GOING_OFFLINE:
-		ret = bsdmem_going_offline(mn->start_pfn,
-					   mn->start_pfn + mn->nr_pages);
+		ret = bsdmem_block_changing(mn->start_pfn, end, "offline");
+		break;
+	case MEM_GOING_ONLINE:
+		ret = bsdmem_block_changing(mn->start_pfn, end, "online");
 		break;
 	case MEM_OFFLINE:
 	case MEM_CANCEL_OFFLINE:
+	case MEM_ONLINE:
+	case MEM_CANCEL_ONLINE:
 		bsdmem_page_offline_clear();
 		break;
 	}

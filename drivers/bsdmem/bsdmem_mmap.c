@@ -6,11 +6,15 @@
  * says about it, so its cost does not grow with the size of the mapping.
  * Each page is decided when it is first touched, by the rules read(2) and
  * write(2) follow:
- *  - a RAM page must be usable (online, not poisoned, not going offline);
- *    a reference on its folio is taken and held until the mapping is
- *    gone, so the page cannot be freed and reused (as a page table, as
- *    secretmem, ...) while a process can still reach it. A page nobody
- *    holds (free) cannot be mapped: the fault is SIGBUS;
+ *  - a RAM page must be usable (online, not poisoned, not in a block
+ *    going offline or online); a reference on its folio is taken and held
+ *    until the mapping is gone, so the page cannot be freed and reused
+ *    (as a page table, as secretmem, ...) while a process can still reach
+ *    it. Only pages that are freed by their last reference can be held
+ *    this way (bsdmem_page_hold()); reserved pages, which are never freed
+ *    (but for the crash kernel's), are mapped without one. Free pages and
+ *    other kernel allocations cannot be mapped: the fault is SIGBUS, and
+ *    read(2) still serves them;
  *  - a page the kernel maps read-only (kernel text and rodata), or one in
  *    an MDF_WRITEPROTECT range, is mapped read-only: a store raises SIGBUS
  *    as write(2) would return EFAULT or EACCES;
@@ -21,7 +25,7 @@
  *    write-back then refuses to map rather than alias.
  * A memory range cannot be added, changed or removed over live mappings
  * (EBUSY, FreeBSD's MDF_BUSY), so what mmap() recorded stays true; and a
- * memory block whose pages are held cannot be taken offline.
+ * memory block with a mapped page can neither go offline nor come online.
  */
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -41,14 +45,19 @@ struct bsdmem_map {
 	unsigned long		end_pfn;
 	bool			read_only;	/* write-protected range */
 	bool			sync;		/* O_SYNC: uncached */
-	struct xarray		held;		/* pfn -> page with a folio ref */
+	struct xarray		held;		/* pfn -> folio held, or value */
 	struct bsdmem_range_user user;		/* keeps the ranges as they are */
 };
 
 static DEFINE_MUTEX(bsdmem_maps_lock);
 static LIST_HEAD(bsdmem_maps);
 
-/* Does a mapping hold a reference on a page of [start, end)? */
+/*
+ * Has a mapping put a page of [start, end) into a page table? Memory
+ * hotplug asks: such a block may neither go offline (the page is held)
+ * nor come online (device space that a process maps would become RAM
+ * under it, with the device's cache type).
+ */
 bool bsdmem_maps_hold(unsigned long start, unsigned long end)
 {
 	struct bsdmem_map *m;
@@ -68,16 +77,17 @@ bool bsdmem_maps_hold(unsigned long start, unsigned long end)
 static void bsdmem_map_release(struct kref *ref)
 {
 	struct bsdmem_map *m = container_of(ref, struct bsdmem_map, ref);
-	struct page *page;
-	unsigned long pfn;
+	unsigned long pfn, n = 0;
+	void *entry;
 
 	mutex_lock(&bsdmem_maps_lock);
 	list_del(&m->node);
 	mutex_unlock(&bsdmem_maps_lock);
 	bsdmem_range_user_del(&m->user);
-	xa_for_each(&m->held, pfn, page) {
-		folio_put(page_folio(page));
-		if (!(pfn & 1023))
+	xa_for_each(&m->held, pfn, entry) {
+		if (!xa_is_value(entry))
+			folio_put(entry);
+		if (!(++n & 1023))
 			cond_resched();
 	}
 	xa_destroy(&m->held);
@@ -99,80 +109,86 @@ static void bsdmem_vma_close(struct vm_area_struct *vma)
 }
 
 /*
- * Take a reference on the folio holding page, unless it is free. The
- * page may change folios (split) meanwhile: then look again. A count of
- * zero is also what migration shows for an instant while it freezes a
- * page, so zero is believed only after a few looks.
+ * Remember that pfn is mapped: entry is the folio whose reference the
+ * mapping now owns, or a value entry for a page mapped without one.
  */
-static struct folio *bsdmem_folio_try_get(struct page *page)
+static int bsdmem_map_record(struct bsdmem_map *m, unsigned long pfn,
+			     void *entry)
 {
-	struct folio *folio;
-	int zero = 0;
+	int ret = xa_insert(&m->held, pfn, entry, GFP_KERNEL_ACCOUNT);
 
-	while (zero < 3) {
-		folio = page_folio(page);
-		if (!folio_try_get(folio)) {
-			zero++;
-			cond_resched();
-			continue;
-		}
-		if (likely(page_folio(page) == folio))
-			return folio;
-		folio_put(folio);
-	}
-	return NULL;
-}
-
-/* Hold a reference on page for the life of the mapping. */
-static int bsdmem_map_hold(struct bsdmem_map *m, unsigned long pfn,
-			   struct page *page)
-{
-	struct folio *folio;
-	int ret;
-
-	if (xa_load(&m->held, pfn))
-		return 0;
-	folio = bsdmem_folio_try_get(page);
-	if (!folio)
-		return -EFAULT;
-	ret = xa_insert(&m->held, pfn, page, GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		folio_put(folio);
-		/* somebody else's fault got there first */
-		return ret == -EBUSY ? 0 : ret;
-	}
-	return 0;
+	if (ret && !xa_is_value(entry))
+		folio_put(entry);
+	/* somebody else's fault got there first */
+	return ret == -EBUSY ? 0 : ret;
 }
 
 /*
- * A RAM page for a mapping: usable, present in the direct map, and held.
+ * A RAM page for a mapping: usable, present in the direct map, and held
+ * (reserved pages that are never freed are mapped without a reference).
  * *writable says whether the kernel lets it be written.
  */
 static int bsdmem_fault_ram(struct bsdmem_map *m, unsigned long pfn,
 			    bool *writable)
 {
 	unsigned long va = (unsigned long)pfn_to_kaddr(pfn);
+	struct folio *folio;
 	u64 phys;
 	int ret;
 
-	bsdmem_page_access_begin();
 	ret = bsdmem_ram_page_usable(pfn);
 	if (!ret)
 		ret = bsdmem_kmap_present(va, false, &phys);
-	if (!ret) {
-		*writable = !bsdmem_kmap_present(va, true, &phys);
-		ret = bsdmem_map_hold(m, pfn, pfn_to_page(pfn));
+	if (ret)
+		return ret;
+	*writable = !bsdmem_kmap_present(va, true, &phys);
+	if (xa_load(&m->held, pfn))
+		return 0;
+	if (PageReserved(pfn_to_page(pfn))) {
+		if (!bsdmem_reserved_page_stays(pfn))
+			return -EPERM;
+		return bsdmem_map_record(m, pfn, xa_mk_value(0));
 	}
-	bsdmem_page_access_end();
-	return ret;
+	folio = bsdmem_page_hold(pfn);
+	if (IS_ERR(folio))
+		return PTR_ERR(folio);
+	return bsdmem_map_record(m, pfn, folio);
 }
 
-/* Device memory: O_SYNC cannot have uncached what the kernel holds cached. */
+/*
+ * Device memory: O_SYNC cannot have uncached what the kernel holds
+ * cached. The legacy ISA range is not tracked by PAT (it always reports
+ * write-back there and the MTRRs decide), so it is not refused.
+ */
 static int bsdmem_fault_io(struct bsdmem_map *m, unsigned long pfn)
 {
-	if (m->sync && pat_enabled() && !pat_pfn_immune_to_uc_mtrr(pfn))
+	if (m->sync && pat_enabled() && pfn >= PHYS_PFN(SZ_1M) &&
+	    !pat_pfn_immune_to_uc_mtrr(pfn))
 		return -EINVAL;
-	return 0;
+	return bsdmem_map_record(m, pfn, xa_mk_value(0));
+}
+
+/*
+ * The protection of a new entry. Read-only pages get a read-only entry;
+ * a store then comes back through pfn_mkwrite, which refuses it. With
+ * PAT, vmf_insert_pfn_prot() replaces the cache bits with the type the
+ * kernel holds; without it, device memory is write-back (the MTRRs
+ * decide) unless O_SYNC asks for uncached, as for /dev/mem. Device
+ * memory is never encrypted (SME/SEV).
+ */
+static pgprot_t bsdmem_fault_prot(struct vm_area_struct *vma,
+				  struct bsdmem_map *m, bool ram, bool writable)
+{
+	pgprot_t prot;
+
+	if (m->read_only || !writable)
+		prot = vm_get_page_prot(vma->vm_flags & ~VM_WRITE);
+	else
+		prot = vm_get_page_prot(vma->vm_flags);
+	if (ram)
+		return prot;
+	prot = pgprot_decrypted(prot);
+	return m->sync ? pgprot_noncached(prot) : prot;
 }
 
 static vm_fault_t bsdmem_vma_fault(struct vm_fault *vmf)
@@ -180,32 +196,32 @@ static vm_fault_t bsdmem_vma_fault(struct vm_fault *vmf)
 	struct vm_area_struct *vma = vmf->vma;
 	struct bsdmem_map *m = vma->vm_private_data;
 	unsigned long pfn = vmf->pgoff;
-	bool ram = page_is_ram(pfn), writable = !ram;
-	pgprot_t prot;
+	bool ram = false, writable = true;
+	vm_fault_t vret = VM_FAULT_SIGBUS;
 	int ret;
 
 	if (bsdmem_lockdown_check() || pfn < m->start_pfn || pfn >= m->end_pfn)
 		return VM_FAULT_SIGBUS;
 	if (bsdmem_strict_devmem && !bsdmem_strict_pfn_allowed(pfn))
 		return VM_FAULT_SIGBUS;
-	ret = ram ? bsdmem_fault_ram(m, pfn, &writable) :
-		    bsdmem_fault_io(m, pfn);
-	if (ret == -ENOMEM)
-		return VM_FAULT_OOM;
-	if (ret)
-		return VM_FAULT_SIGBUS;
 
-	/*
-	 * Read-only pages get a read-only entry; a store then comes back
-	 * through pfn_mkwrite, which refuses it.
-	 */
-	if (m->read_only || !writable)
-		prot = vm_get_page_prot(vma->vm_flags & ~VM_WRITE);
-	else
-		prot = vm_get_page_prot(vma->vm_flags);
-	if (!ram)
-		prot = pgprot_noncached(prot);	/* PAT substitutes what it holds */
-	return vmf_insert_pfn_prot(vma, vmf->address, pfn, prot);
+	/* decided and inserted with the hotplug window held */
+	bsdmem_page_access_begin();
+	if (bsdmem_page_changing(pfn)) {
+		ret = -EFAULT;
+	} else {
+		ram = page_is_ram(pfn);
+		ret = ram ? bsdmem_fault_ram(m, pfn, &writable) :
+			    bsdmem_fault_io(m, pfn);
+	}
+	if (!ret)
+		vret = vmf_insert_pfn_prot(vma, vmf->address, pfn,
+					   bsdmem_fault_prot(vma, m, ram,
+							     writable));
+	else if (ret == -ENOMEM)
+		vret = VM_FAULT_OOM;
+	bsdmem_page_access_end();
+	return vret;
 }
 
 /* A store to a page mapped read-only: allowed only where write(2) is. */

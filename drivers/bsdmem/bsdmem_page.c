@@ -18,10 +18,12 @@
  * one: copy_mc_to_kernel() returns what it could not copy instead of
  * panicking, and handles page faults as well.
  */
+#include <linux/ioport.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/page-flags.h>
 #include <linux/rwsem.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
@@ -42,7 +44,11 @@ void bsdmem_page_access_end(void)
 	up_read(&bsdmem_page_rwsem);
 }
 
-/* Once this returns, no reader is inside [start, end) and none enters. */
+/*
+ * Once this returns, no reader is inside [start, end) and none enters,
+ * until bsdmem_page_offline_clear(). Used for blocks going offline and
+ * for blocks coming online (where device space turns into RAM).
+ */
 void bsdmem_page_offline_mark(unsigned long start, unsigned long end)
 {
 	down_write(&bsdmem_page_rwsem);
@@ -56,7 +62,8 @@ void bsdmem_page_offline_clear(void)
 	bsdmem_page_offline_mark(0, 0);
 }
 
-static bool bsdmem_pfn_going_offline(unsigned long pfn)
+/* Is pfn in a memory block going offline or online right now? */
+bool bsdmem_page_changing(unsigned long pfn)
 {
 	return pfn >= bsdmem_offline_start && pfn < bsdmem_offline_end;
 }
@@ -89,7 +96,7 @@ int bsdmem_ram_page_usable(unsigned long pfn)
 {
 	struct page *page;
 
-	if (bsdmem_pfn_going_offline(pfn))
+	if (bsdmem_page_changing(pfn))
 		return -EFAULT;
 	page = pfn_to_online_page(pfn);
 	if (!page)
@@ -114,4 +121,99 @@ int bsdmem_copy_ram(void *dst, const void *src, size_t len)
 	if (!IS_ENABLED(CONFIG_KASAN) && boot_cpu_has(X86_FEATURE_ERMS))
 		return copy_mc_to_kernel(dst, src, len) ? -EIO : 0;
 	return copy_from_kernel_nofault(dst, src, len) ? -EFAULT : 0;
+}
+
+/*
+ * Take a reference on the folio holding page, unless it is free. The
+ * page may change folios (split) meanwhile: then look again. A count of
+ * zero is also what migration shows for an instant while it freezes a
+ * page, so zero is believed only after a few looks; so is a folio that
+ * keeps changing.
+ */
+static struct folio *bsdmem_folio_try_get(struct page *page)
+{
+	struct folio *folio;
+	int tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		folio = page_folio(page);
+		if (folio_try_get(folio)) {
+			if (likely(page_folio(page) == folio))
+				return folio;
+			folio_put(folio);
+		}
+		cond_resched();
+	}
+	return NULL;
+}
+
+/*
+ * May a reference on folio be held for long? Only where the page is
+ * freed by dropping the last reference: user and page-cache memory,
+ * hugetlb, slab and page tables. Other kernel allocations may be handed
+ * back with free_contig_range() (CMA, virtio-mem, gigantic pages), which
+ * warns about a page still in use, and reserved pages are returned with
+ * free_reserved_page(), which resets the count and would free the page
+ * under us.
+ */
+static bool bsdmem_folio_holdable(struct folio *folio, struct page *page)
+{
+	if (PageReserved(page))
+		return false;
+	if (folio_test_slab(folio) || folio_test_hugetlb(folio) ||
+	    PageTable(page))
+		return true;
+	return folio_test_lru(folio) || READ_ONCE(folio->mapping);
+}
+
+/*
+ * A long-lived reference on the RAM page at pfn, for a pinned range or a
+ * mapping: the folio, or ERR_PTR(-EIO) when poisoned, (-EFAULT) when it
+ * is not there to hold or not in the direct map, (-EPERM) when it is not
+ * a page that may be held. The checks are made again once the reference
+ * is taken, so a page freed and reused just before is not held as what
+ * it was. Call between bsdmem_page_access_begin() and _end().
+ */
+struct folio *bsdmem_page_hold(unsigned long pfn)
+{
+	struct folio *folio;
+	struct page *page;
+	u64 phys;
+	int ret;
+
+	ret = bsdmem_ram_page_usable(pfn);
+	if (ret)
+		return ERR_PTR(ret);
+	page = pfn_to_page(pfn);
+	folio = bsdmem_folio_try_get(page);
+	if (!folio)
+		return ERR_PTR(-EFAULT);
+	ret = bsdmem_ram_page_usable(pfn);
+	if (!ret && !bsdmem_folio_holdable(folio, page))
+		ret = -EPERM;
+	if (!ret)
+		ret = bsdmem_kmap_present((unsigned long)pfn_to_kaddr(pfn), false,
+					  &phys);
+	if (ret) {
+		folio_put(folio);
+		return ERR_PTR(ret);
+	}
+	return folio;
+}
+
+static int bsdmem_found(struct resource *res, void *arg)
+{
+	return 1;
+}
+
+/*
+ * A reserved page that stays as it is while mapped: not in the crash
+ * kernel's reservation, which an administrator can shrink at run time
+ * (kexec_crash_size), handing its pages to the allocator.
+ */
+bool bsdmem_reserved_page_stays(unsigned long pfn)
+{
+	return walk_iomem_res_desc(IORES_DESC_CRASH_KERNEL, IORESOURCE_MEM,
+				   PFN_PHYS(pfn), PFN_PHYS(pfn) + PAGE_SIZE - 1,
+				   NULL, bsdmem_found) != 1;
 }

@@ -176,17 +176,56 @@ out:
 
 /* ---- applying a cache type ---- */
 
-static int bsdmem_ram_apply(struct bsdmem_range *r, int type)
-{
-	unsigned long va = (unsigned long)__va(r->base);
-	/* bsdmem_range_validate() caps the length far below INT_MAX pages */
-	int npages = r->len >> PAGE_SHIFT;
+/*
+ * A change of cache attribute flushes every cache line it covers without
+ * rescheduling: do it a gigabyte at a time. (RAM memtypes live in page
+ * flags, so pieces set one way can be reset another.)
+ */
+#define BSDMEM_CPA_CHUNK	(SZ_1G >> PAGE_SHIFT)
 
+static int bsdmem_ram_set_chunk(unsigned long va, unsigned long n, int type)
+{
 	switch (type) {
 	case MDF_UNCACHEABLE:
-		return set_memory_uc(va, npages) ? -EINVAL : 0;
+		return set_memory_uc(va, n) ? -EINVAL : 0;
 	case MDF_WRITECOMBINE:
-		return set_memory_wc(va, npages) ? -EINVAL : 0;
+		return set_memory_wc(va, n) ? -EINVAL : 0;
+	}
+	set_memory_wb(va, n);
+	return 0;
+}
+
+/* Set [r) to type; on failure, what was set goes back to write-back. */
+static int bsdmem_ram_set(struct bsdmem_range *r, int type)
+{
+	unsigned long va = (unsigned long)__va(r->base);
+	unsigned long done = 0, n, total = r->len >> PAGE_SHIFT;
+	int ret = 0;
+
+	while (done < total) {
+		n = min_t(unsigned long, total - done, BSDMEM_CPA_CHUNK);
+		if (done && type != MDF_WRITEBACK && fatal_signal_pending(current))
+			ret = -EINTR;
+		else
+			ret = bsdmem_ram_set_chunk(va + done * PAGE_SIZE, n, type);
+		if (ret)
+			break;
+		done += n;
+		cond_resched();
+	}
+	for (; ret && done; done -= n) {
+		n = min_t(unsigned long, done, BSDMEM_CPA_CHUNK);
+		set_memory_wb(va + (done - n) * PAGE_SIZE, n);
+	}
+	return ret;
+}
+
+static int bsdmem_ram_apply(struct bsdmem_range *r, int type)
+{
+	switch (type) {
+	case MDF_UNCACHEABLE:
+	case MDF_WRITECOMBINE:
+		return bsdmem_ram_set(r, type);
 	case MDF_WRITEBACK:
 	case MDF_WRITEPROTECT:
 		return 0;
@@ -198,8 +237,7 @@ static int bsdmem_ram_apply(struct bsdmem_range *r, int type)
 static void bsdmem_ram_unapply(struct bsdmem_range *r, int type)
 {
 	if (type == MDF_UNCACHEABLE || type == MDF_WRITECOMBINE)
-		set_memory_wb((unsigned long)__va(r->base),
-			      r->len >> PAGE_SHIFT);
+		bsdmem_ram_set(r, MDF_WRITEBACK);
 }
 
 static int bsdmem_io_apply(struct bsdmem_range *r, int type)
@@ -259,30 +297,23 @@ static void bsdmem_unpin(struct bsdmem_range *r, unsigned long n)
 }
 
 /*
- * One page of a RAM range: usable, in the direct map, and held by
- * somebody (a free page cannot be pinned without stealing it from the
- * allocator). Checked with the hotplug window held, so a block being
- * taken offline is not pinned behind the notifier's back.
+ * One page of a RAM range, held for the range's life (bsdmem_page_hold():
+ * only pages freed by their last reference, so no free page is stolen
+ * from the allocator). Taken with the hotplug window held, so a block
+ * being taken offline is not pinned behind the notifier's back.
  */
 static struct page *bsdmem_pin_one(unsigned long pfn)
 {
-	struct page *page = NULL;
-	u64 phys;
+	struct folio *folio;
 
 	/* what strict_devmem refuses to read, it refuses to pin as well */
 	if (bsdmem_strict_devmem &&
 	    bsdmem_strict_pfn_allowed(pfn) == BSDMEM_STRICT_REFUSE)
 		return NULL;
 	bsdmem_page_access_begin();
-	if (!bsdmem_ram_page_usable(pfn) &&
-	    !bsdmem_kmap_present((unsigned long)pfn_to_kaddr(pfn), false,
-				 &phys)) {
-		page = pfn_to_page(pfn);
-		if (!get_page_unless_zero(page))
-			page = NULL;
-	}
+	folio = bsdmem_page_hold(pfn);
 	bsdmem_page_access_end();
-	return page;
+	return IS_ERR(folio) ? NULL : pfn_to_page(pfn);
 }
 
 static int bsdmem_pin(struct bsdmem_range *r)
@@ -569,8 +600,12 @@ void bsdmem_range_user_del(struct bsdmem_range_user *u)
 	mutex_unlock(&bsdmem_ranges_lock);
 }
 
-/* Does a RAM range pin a page of [start, end)? (memory offline asks) */
-bool bsdmem_ranges_pin(unsigned long start, unsigned long end)
+/*
+ * Does a range cover a page of [start, end)? Memory hotplug asks: a RAM
+ * range pins its pages, so their block cannot go offline; a device range
+ * holds a memory type, so the block cannot come online as RAM under it.
+ */
+bool bsdmem_ranges_cover(unsigned long start, unsigned long end)
 {
 	bool found = false;
 	int i;
@@ -579,7 +614,7 @@ bool bsdmem_ranges_pin(unsigned long start, unsigned long end)
 	for (i = 0; i < BSDMEM_MAX_RANGES; i++) {
 		struct bsdmem_range *r = &bsdmem_ranges[i];
 
-		if (r->used && r->ram &&
+		if (r->used &&
 		    bsdmem_ranges_overlap(r->base, r->len, PFN_PHYS(start),
 					  PFN_PHYS(end - start)))
 			found = true;
