@@ -40,6 +40,14 @@ for cpu in qemu64,-mtrr qemu64,-mtrr,-pat; do
 	"$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
 		"$cout/results.log" "$cout/verdict" || rc=1
 done
+# QEMU's max CPU: 5-level paging and machine-check-safe copies.
+mout=${BSDMEM_RESULTS:-$build/results}/guest-cpu-max-$kver
+"$top/tools/testing/qemu/run-guest.sh" -k "$kver" -c max \
+	-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
+	-s "$top/tools/testing/qemu/guest-cpu-max.sh" \
+	-b "$build/tools/tests" -M zstd_compress -o "$mout" -t 900
+"$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
+	"$mout/results.log" "$mout/verdict" || rc=1
 # Memory hotplug: a DIMM whose blocks go offline and online under pinned
 # ranges, mappings, reads and dumps. An offline that hangs is bounded by
 # the test (300 s), hence the generous guest timeout.
