@@ -9,7 +9,7 @@
 bool bsdmem_strict_devmem;
 module_param_named(strict_devmem, bsdmem_strict_devmem, bool, 0444);
 MODULE_PARM_DESC(strict_devmem,
-		 "Refuse RAM above 1 MiB on /dev/bsdmem, like CONFIG_STRICT_DEVMEM (default: off)");
+		 "Limit /dev/bsdmem to what Linux's STRICT_DEVMEM + IO_STRICT_DEVMEM /dev/mem allows (default: off)");
 
 static int __init bsdmem_init(void)
 {

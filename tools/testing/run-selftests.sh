@@ -9,10 +9,15 @@ top=$(realpath "$(dirname "$0")/../..")
 build=${BUILD:-$top/build}
 out=${BSDMEM_RESULTS:-$build/results}/guest-selftests-$kver
 
+# A small virtio disk, so that a PCI BAR is claimed by a driver (busy):
+# strict_test compares /dev/mem and /dev/bsdmem on it.
+mkdir -p "$out"
+truncate -s 1M "$out/disk.img"
 "$top/tools/testing/qemu/run-guest.sh" -k "$kver" \
 	-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
 	-s "$top/tools/testing/qemu/guest-selftests.sh" \
 	-b "$build/tools/tests" -b "$build/tools/bin" -M zstd_compress \
+	-M virtio_pci -M virtio_blk -d "$out/disk.img" \
 	-o "$out" -t 900
 "$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
 	"$out/results.log" "$out/verdict"
