@@ -11,10 +11,10 @@
  *    until the mapping is gone, so the page cannot be freed and reused
  *    (as a page table, as secretmem, ...) while a process can still reach
  *    it. Only pages that are freed by their last reference can be held
- *    this way (bsdmem_page_hold()); reserved pages, which are never freed
- *    (but for the crash kernel's), are mapped without one. Free pages and
- *    other kernel allocations cannot be mapped: the fault is SIGBUS, and
- *    read(2) still serves them;
+ *    this way (bsdmem_page_hold()); reserved pages that are never freed
+ *    (the first megabyte, the kernel image) are mapped without one. Free
+ *    pages, other reserved memory and other kernel allocations cannot be
+ *    mapped: the fault is SIGBUS, and read(2) still serves them;
  *  - a page the kernel maps read-only (kernel text and rodata), or one in
  *    an MDF_WRITEPROTECT range, is mapped read-only: a store raises SIGBUS
  *    as write(2) would return EFAULT or EACCES;

@@ -18,7 +18,6 @@
  * one: copy_mc_to_kernel() returns what it could not copy instead of
  * panicking, and handles page faults as well.
  */
-#include <linux/ioport.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/page-flags.h>
@@ -27,6 +26,8 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
+#include <asm/page.h>
+#include <asm/pgtable_types.h>
 #include "bsdmem.h"
 #include "bsdmem_compat.h"
 
@@ -201,19 +202,25 @@ struct folio *bsdmem_page_hold(unsigned long pfn)
 	return folio;
 }
 
-static int bsdmem_found(struct resource *res, void *arg)
-{
-	return 1;
-}
-
 /*
- * A reserved page that stays as it is while mapped: not in the crash
- * kernel's reservation, which an administrator can shrink at run time
- * (kexec_crash_size), handing its pages to the allocator.
+ * A reserved page that stays as it is while mapped: the first megabyte,
+ * or the kernel image (found through its own mapping at
+ * __START_KERNEL_map, whose freed init parts are no longer mapped).
+ * Other reserved memory can be handed to the allocator at run time:
+ * boot-time vmemmap (hugetlb's vmemmap optimisation), page tables of
+ * removed memory, the crash kernel's reservation (kexec_crash_size).
  */
 bool bsdmem_reserved_page_stays(unsigned long pfn)
 {
-	return walk_iomem_res_desc(IORES_DESC_CRASH_KERNEL, IORESOURCE_MEM,
-				   PFN_PHYS(pfn), PFN_PHYS(pfn) + PAGE_SIZE - 1,
-				   NULL, bsdmem_found) != 1;
+	u64 phys = PFN_PHYS(pfn), kphys;
+	unsigned long va;
+
+	if (pfn < PHYS_PFN(SZ_1M))
+		return true;
+	if (phys < phys_base ||
+	    phys - phys_base >= KERNEL_IMAGE_SIZE)
+		return false;
+	va = __START_KERNEL_map + (unsigned long)(phys - phys_base);
+	return !bsdmem_kmap_present(va, false, &kphys) &&
+	       PHYS_PFN(kphys) == pfn;
 }
