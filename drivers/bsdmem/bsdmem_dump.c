@@ -13,6 +13,7 @@
 #include <linux/elf.h>
 #include <linux/elfcore.h>
 #include <linux/file.h>
+#include <linux/kallsyms.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
@@ -20,6 +21,7 @@
 #include <linux/sched/task.h>
 #include <linux/security.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -163,17 +165,72 @@ static bool bsdmem_kimage_page(unsigned long va, u64 *phys)
 }
 
 /*
- * _text and _end are not exported. The kernel image's address space holds
- * only the image: its first and last reserved pages bound it. Freed init
- * memory in between (unmapped under PTI, or given back to the allocator)
- * is written as zeros, and so is the tail of the last 2 MiB mapping past
- * _end, which the allocator owns.
+ * Is va in the kernel image, _stext (which is _text on x86) to _end?
+ * kallsyms knows for every address once it holds all symbols: its
+ * is_ksym_addr() is then is_kernel(). sprint_symbol() prints a bare
+ * "0x..." for an address it cannot place; the module, BPF and ftrace text
+ * it also places never lies in the kernel image's address range.
  */
-static void bsdmem_dump_find_kimage(struct bsdmem_dump *d)
+static bool bsdmem_ksym_in_image(unsigned long va, char *buf)
 {
-	unsigned long va, start = 0, end = 0;
+	sprint_symbol(buf, va);
+	return strncmp(buf, "0x", 2) != 0;
+}
+
+/*
+ * in is a page of the image, out a page that is not: halve the distance
+ * until they are neighbours and return the edge between them, the first
+ * page of the image or the first one past it.
+ */
+static unsigned long bsdmem_ksym_edge(unsigned long in, unsigned long out,
+				      char *buf)
+{
+	while ((in > out ? in - out : out - in) > PAGE_SIZE) {
+		unsigned long mid = (in / 2 + out / 2) & PAGE_MASK;
+
+		if (bsdmem_ksym_in_image(mid, buf))
+			in = mid;
+		else
+			out = mid;
+	}
+	return max(in, out);
+}
+
+/*
+ * _text and _end exactly, though neither is exported: the one run of
+ * addresses kallsyms places around a function of the kernel's own. Those
+ * are the bounds of the "kernel text" segment of /proc/vmcore. Needs
+ * CONFIG_KALLSYMS_ALL (without it kallsyms places only text); buf is
+ * scratch for the symbol names.
+ */
+static bool bsdmem_kimage_bounds(unsigned long *start, unsigned long *end,
+				 char *buf)
+{
+	unsigned long in = (unsigned long)sprint_symbol & PAGE_MASK;
+	unsigned long below = __START_KERNEL_map;
+	unsigned long top = __START_KERNEL_map + KERNEL_IMAGE_SIZE - PAGE_SIZE;
+
+	if (!IS_ENABLED(CONFIG_KALLSYMS_ALL) ||
+	    !bsdmem_ksym_in_image(in, buf) || bsdmem_ksym_in_image(below, buf))
+		return false;
+	*start = bsdmem_ksym_edge(in, below, buf);
+	*end = bsdmem_ksym_in_image(top, buf) ? top + PAGE_SIZE :
+						bsdmem_ksym_edge(in, top, buf);
+	return true;
+}
+
+/*
+ * Without the symbols: the first and last reserved pages mapped in the
+ * kernel image's address space. That can reach past _end, into pages
+ * memblock reserved there at boot.
+ */
+static void bsdmem_kimage_scan(unsigned long *start, unsigned long *end)
+{
+	unsigned long va;
 	u64 phys;
 
+	*start = 0;
+	*end = 0;
 	for (va = __START_KERNEL_map;
 	     va < __START_KERNEL_map + KERNEL_IMAGE_SIZE; va += PAGE_SIZE) {
 		unsigned int level;
@@ -185,15 +242,32 @@ static void bsdmem_dump_find_kimage(struct bsdmem_dump *d)
 		}
 		if (!bsdmem_kimage_page(va, &phys))
 			continue;
-		if (!start)
-			start = va;
-		end = va + PAGE_SIZE;
+		if (!*start)
+			*start = va;
+		*end = va + PAGE_SIZE;
 		if (!(va & (PMD_SIZE - 1)))
 			cond_resched();
 	}
+}
+
+/*
+ * The kernel image segment is _text to _end, as in /proc/vmcore. Pages in
+ * it that are not the kernel's (freed init memory, unmapped under PTI or
+ * given back to the allocator, and the unused brk area before _end) are
+ * written as zeros.
+ */
+static void bsdmem_dump_find_kimage(struct bsdmem_dump *d)
+{
+	unsigned long start, end;
+	u64 phys;
+
+	BUILD_BUG_ON(KSYM_SYMBOL_LEN > PAGE_SIZE);
+	if (!bsdmem_kimage_bounds(&start, &end, d->page))
+		bsdmem_kimage_scan(&start, &end);
 	d->kimage_vaddr = start;
 	d->kimage_len = end - start;
-	d->kimage_paddr = start && bsdmem_kimage_page(start, &phys) ? phys : 0;
+	d->kimage_paddr = start && !bsdmem_kmap_present(start, false, &phys) ?
+			  phys : 0;
 }
 
 /* ---- writing ---- */
