@@ -7,6 +7,11 @@
 # again with the selftests, the fuzzer, stress and a dump of each kind;
 # any sanitizer, lockdep, kmemleak, WARN or BUG report fails the level.
 # Run after run-kunit.sh, which builds (and caches) the kernel.
+#
+# The QEMU timeouts are backstops for a guest that hangs as a whole, not a
+# measure of how long a run may take: a test that stops making progress is
+# stopped by the test harness itself. They leave room for this KASAN
+# kernel under TCG on a busy 2-core machine, several times a normal run.
 set -uo pipefail
 
 top=$(realpath "$(dirname "$0")/../..")
@@ -25,7 +30,7 @@ fi
 "$top/tools/testing/qemu/run-guest.sh" -k debug-6.12 -K "$kimage" \
 	-s "$top/tools/testing/qemu/guest-debug.sh" \
 	-b "$build/tools/tests" -b "$build/tools/bin" \
-	-a "kunit.enable=0 kmemleak=on" -o "$out" -t 2400
+	-a "kunit.enable=0 kmemleak=on" -o "$out" -t 7200
 "$top/tools/testing/scripts/tap-summary.py" debug "$out/results.log" \
 	"$out/verdict"
 rc=$?
@@ -36,7 +41,7 @@ for mode in integrity confidentiality; do
 	"$top/tools/testing/qemu/run-guest.sh" -k debug-6.12 -K "$kimage" \
 		-s "$top/tools/testing/qemu/guest-lockdown.sh" \
 		-b "$build/tools/tests" -a "kunit.enable=0 lockdown=$mode" \
-		-o "$lout" -t 600
+		-o "$lout" -t 2400
 	"$top/tools/testing/scripts/tap-summary.py" debug "$lout/results.log" \
 		"$lout/verdict" || rc=1
 done
@@ -47,7 +52,7 @@ if grep -qx 'CONFIG_ACPI_HOTPLUG_MEMORY=y' "${kimage%/arch/*}/.config"; then
 	"$top/tools/testing/qemu/run-guest.sh" -k debug-6.12 -K "$kimage" -D \
 		-s "$top/tools/testing/qemu/guest-hotplug.sh" \
 		-b "$build/tools/tests" \
-		-a "kunit.enable=0 memhp_default_state=offline" -o "$hout" -t 3600
+		-a "kunit.enable=0 memhp_default_state=offline" -o "$hout" -t 7200
 	"$top/tools/testing/scripts/tap-summary.py" debug "$hout/results.log" \
 		"$hout/verdict" || rc=1
 else

@@ -2,6 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # The selftest level for one stock kernel: boot it in QEMU with bsdmem and
 # the static test programs, then summarise the guest's TAP.
+#
+# The QEMU timeouts are backstops for a guest that hangs as a whole: a
+# test that stops making progress is stopped by the test harness itself.
+# They leave room for a busy 2-core machine, several times a normal run.
 set -uo pipefail
 
 kver=$1
@@ -18,7 +22,7 @@ truncate -s 1M "$out/disk.img"
 	-s "$top/tools/testing/qemu/guest-selftests.sh" \
 	-b "$build/tools/tests" -b "$build/tools/bin" -M zstd_compress \
 	-M virtio_pci -M virtio_blk -d "$out/disk.img" \
-	-o "$out" -t 900
+	-o "$out" -t 3600
 "$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
 	"$out/results.log" "$out/verdict"
 main_rc=$?
@@ -31,7 +35,7 @@ for mode in integrity confidentiality; do
 		-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
 		-s "$top/tools/testing/qemu/guest-lockdown.sh" \
 		-b "$build/tools/tests" -M zstd_compress -a "lockdown=$mode" \
-		-o "$lout" -t 300
+		-o "$lout" -t 1200
 	"$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
 		"$lout/results.log" "$lout/verdict" || rc=1
 done
@@ -41,7 +45,7 @@ for cpu in qemu64,-mtrr qemu64,-mtrr,-pat; do
 	"$top/tools/testing/qemu/run-guest.sh" -k "$kver" -c "$cpu" \
 		-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
 		-s "$top/tools/testing/qemu/guest-cpu.sh" \
-		-b "$build/tools/tests" -M zstd_compress -o "$cout" -t 300
+		-b "$build/tools/tests" -M zstd_compress -o "$cout" -t 1200
 	"$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
 		"$cout/results.log" "$cout/verdict" || rc=1
 done
@@ -50,7 +54,7 @@ mout=${BSDMEM_RESULTS:-$build/results}/guest-cpu-max-$kver
 "$top/tools/testing/qemu/run-guest.sh" -k "$kver" -c max \
 	-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
 	-s "$top/tools/testing/qemu/guest-cpu-max.sh" \
-	-b "$build/tools/tests" -M zstd_compress -o "$mout" -t 900
+	-b "$build/tools/tests" -M zstd_compress -o "$mout" -t 3600
 "$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
 	"$mout/results.log" "$mout/verdict" || rc=1
 # Memory hotplug: a DIMM whose blocks go offline and online under pinned
@@ -61,7 +65,7 @@ hout=${BSDMEM_RESULTS:-$build/results}/guest-hotplug-$kver
 	-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
 	-s "$top/tools/testing/qemu/guest-hotplug.sh" \
 	-b "$build/tools/tests" -M zstd_compress \
-	-a memhp_default_state=offline -o "$hout" -t 1800
+	-a memhp_default_state=offline -o "$hout" -t 3600
 "$top/tools/testing/scripts/tap-summary.py" "selftests.$kver" \
 	"$hout/results.log" "$hout/verdict" || rc=1
 [ $main_rc -eq 0 ] && exit $rc

@@ -6,6 +6,14 @@
  *
  *   prog [-r substring] [-l]   run tests whose name contains substring,
  *                              or list the tests
+ *
+ * A test is killed as hung only once it has made no progress for
+ * BT_STALL_SECS (or $BSDMEM_TEST_STALL_SECS) seconds: neither called
+ * bt_progress() nor had a running dump write a page. A wall-clock limit
+ * cannot tell a hang from a slow kernel (KASAN under TCG on a busy
+ * machine); progress can. A test that arms alarm() itself has bounded
+ * its own run, and the watchdog leaves it to that alarm. The QEMU run
+ * around it all is the last backstop.
  */
 #ifndef BSDMEM_HARNESS_H
 #define BSDMEM_HARNESS_H
@@ -18,12 +26,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BT_EXIT_PASS	0
 #define BT_EXIT_FAIL	1
 #define BT_EXIT_SKIP	4
-#define BT_TIMEOUT	120
+#define BT_STALL_SECS	600
+/* pages planned and written by the running dump: progress too */
+#define BT_DUMP_PROGRESS "/sys/module/bsdmem/parameters/dump_progress"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -35,11 +46,37 @@ struct bt_test {
 
 struct bt_shared {
 	int failed;
+	unsigned long progress;
+	long alarm_at;		/* when the test's own alarm() fires, or 0 */
 	char skip_reason[256];
 };
 
 extern struct bt_shared *bt_shared;
 void bt_register(struct bt_test *t);
+
+/* The test is getting somewhere: from the code that must finish, only. */
+static inline void bt_progress(void)
+{
+	__atomic_add_fetch(&bt_shared->progress, 1, __ATOMIC_RELAXED);
+}
+
+static inline double bt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* alarm() in a test: its own bound, which the watchdog then waits for */
+static inline unsigned int bt_alarm(unsigned int secs)
+{
+	long at = secs ? (long)bt_now() + secs + 1 : 0;
+
+	__atomic_store_n(&bt_shared->alarm_at, at, __ATOMIC_RELAXED);
+	return alarm(secs);
+}
+#define alarm(secs)	bt_alarm(secs)
 
 #define TEST(name)							\
 	static void bt_fn_##name(void);					\
@@ -142,27 +179,103 @@ void bt_register(struct bt_test *t)
 	bt_tail = &t->next;
 }
 
+/* What counts as progress: the test's own count and the dump's pages. */
+struct bt_mark {
+	unsigned long progress;
+	long long planned, written;
+};
+
+static void bt_mark(struct bt_mark *m)
+{
+	FILE *f = fopen(BT_DUMP_PROGRESS, "r");
+
+	m->progress = __atomic_load_n(&bt_shared->progress, __ATOMIC_RELAXED);
+	m->planned = 0;
+	m->written = 0;
+	if (f && fscanf(f, "%lld %lld", &m->planned, &m->written) != 2)
+		m->written = 0;
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Wait for the test, as long as it makes progress (SIGCHLD is blocked, so
+ * its exit ends the one-second naps at once). Returns 1 if it had to be
+ * killed, -1 if it could not be reaped even then.
+ */
+static int bt_wait(pid_t pid, int *status, const sigset_t *chld)
+{
+	const char *env = getenv("BSDMEM_TEST_STALL_SECS");
+	double stall = env ? strtod(env, NULL) : BT_STALL_SECS;
+	double moved = bt_now(), killed = 0;
+	struct bt_mark last, now;
+
+	bt_mark(&last);
+	for (;;) {
+		struct timespec nap = { 1, 0 };
+		pid_t w = waitpid(pid, status, WNOHANG);
+
+		if (w == pid)
+			return killed ? 1 : 0;
+		if (w < 0)
+			return -1;
+		sigtimedwait(chld, NULL, &nap);
+		if (killed) {
+			/* stuck in the kernel: report it and go on */
+			if (bt_now() - killed > 60)
+				return -1;
+			continue;
+		}
+		bt_mark(&now);
+		if (now.progress != last.progress ||
+		    now.planned != last.planned || now.written != last.written) {
+			last = now;
+			moved = bt_now();
+		} else if (bt_now() - moved >= stall && bt_now() >=
+			   __atomic_load_n(&bt_shared->alarm_at,
+					   __ATOMIC_RELAXED)) {
+			printf("# no progress for %.0f s: killing the test\n",
+			       stall);
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			killed = bt_now();
+		}
+	}
+}
+
 static int bt_run_one(struct bt_test *t, int num)
 {
-	int status = 0;
+	sigset_t chld, old;
+	int status = 0, hung;
 	pid_t pid;
 
 	memset(bt_shared, 0, sizeof(*bt_shared));
 	fflush(stdout);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
 	pid = fork();
 	if (pid == 0) {
-		alarm(BT_TIMEOUT);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* its own group, so a hung test goes with all its helpers */
+		setpgid(0, 0);
 		t->fn();
 		_exit(bt_shared->failed ? BT_EXIT_FAIL : BT_EXIT_PASS);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid) {
-		printf("not ok %d %s # fork/wait failed\n", num, t->name);
+	if (pid > 0)
+		setpgid(pid, pid);
+	hung = pid > 0 ? bt_wait(pid, &status, &chld) : -1;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (hung) {
+		printf("# %s: %s\n", t->name, hung > 0 ? "hung, killed" :
+		       pid < 0 ? "fork failed" : "not reaped (stuck)");
+		printf("not ok %d %s\n", num, t->name);
 		return BT_EXIT_FAIL;
 	}
 	if (WIFSIGNALED(status)) {
 		printf("# %s: killed by signal %d%s\n", t->name,
-		       WTERMSIG(status),
-		       WTERMSIG(status) == SIGALRM ? " (timeout)" : "");
+		       WTERMSIG(status), WTERMSIG(status) == SIGALRM ?
+		       " (its own alarm)" : "");
 		printf("not ok %d %s\n", num, t->name);
 		return BT_EXIT_FAIL;
 	}
