@@ -342,16 +342,10 @@ TEST(secretmem_page_is_never_read)
 static int set_block_state(const char *block, const char *state)
 {
 	char path[256];
-	int fd, ok;
 
 	snprintf(path, sizeof(path), "/sys/devices/system/memory/%s/state",
 		 block);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ok = write(fd, state, strlen(state)) == (ssize_t)strlen(state);
-	close(fd);
-	return ok ? 0 : -1;
+	return write_line(path, state);
 }
 
 /* Offline a hot-pluggable memory block and read inside it. */

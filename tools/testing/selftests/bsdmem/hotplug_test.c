@@ -380,18 +380,6 @@ static void *dumper(void *arg)
 	return NULL;
 }
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 TEST(reads_and_dump_race_offline_online)
 {
 	int fd = open_dev(BSDMEM_DEV_PATH, O_RDONLY);
@@ -411,7 +399,7 @@ TEST(reads_and_dump_race_offline_online)
 	ASSERT_NE(sym, 0);
 	ASSERT_EQ(kread(kfd, &r.pob, sizeof(r.pob), sym), sizeof(r.pob));
 	read_line(WHOLE_RAM, old, sizeof(old));
-	ASSERT_EQ(write_str(WHOLE_RAM, "1"), 0);
+	ASSERT_EQ(write_line(WHOLE_RAM, "1"), 0);
 	ASSERT_EQ(pthread_create(&th[0], NULL, phys_reader, &r), 0);
 	ASSERT_EQ(pthread_create(&th[1], NULL, kmem_reader, &r), 0);
 	ASSERT_EQ(pthread_create(&th[2], NULL, dumper, &r), 0);
@@ -436,7 +424,7 @@ TEST(reads_and_dump_race_offline_online)
 	__atomic_store_n(&r.done, 1, __ATOMIC_RELAXED);
 	for (int i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
-	write_str(WHOLE_RAM, old[0] == 'Y' ? "1" : "0");
+	write_line(WHOLE_RAM, old[0] == 'Y' ? "1" : "0");
 
 	TH_LOG("%d offlines, %d busy; %ld reads: %ld data, %ld EFAULT/EIO; %d dumps",
 	       offlined, busy, r.reads, r.data, r.errs, r.dumps);

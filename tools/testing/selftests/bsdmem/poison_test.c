@@ -470,18 +470,6 @@ static void dump_and_check(struct check *c, int n)
 	free(hdr);
 }
 
-static int set_whole_ram(const char *val)
-{
-	int fd = open(WHOLE_RAM, O_WRONLY);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 TEST(whole_ram_dump_leaves_poisoned_pages_out)
 {
 	static uint8_t marker[PAGE_SZ];
@@ -511,9 +499,9 @@ TEST(whole_ram_dump_leaves_poisoned_pages_out)
 	c[n++].want = marker;
 
 	read_line(WHOLE_RAM, old, sizeof(old));
-	ASSERT_EQ(set_whole_ram("1"), 0);
+	ASSERT_EQ(write_line(WHOLE_RAM, "1"), 0);
 	dump_and_check(c, n);
-	ret = set_whole_ram(old[0] == 'Y' ? "1" : "0");
+	ret = write_line(WHOLE_RAM, old[0] == 'Y' ? "1" : "0");
 	ASSERT_EQ(ret, 0);
 
 	ASSERT_TRUE(c[n - 1].in_file);

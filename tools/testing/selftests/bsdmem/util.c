@@ -190,3 +190,15 @@ uint64_t iomem_find(const char *name, uint64_t *end)
 	fclose(f);
 	return found;
 }
+
+int write_line(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}

@@ -32,6 +32,8 @@ ssize_t kread(int fd, void *buf, size_t len, uint64_t addr);
 ssize_t kwrite(int fd, const void *buf, size_t len, uint64_t addr);
 /* Read a sysfs/procfs file's first line into buf. */
 int read_line(const char *path, char *buf, size_t len);
+/* Write val to a sysfs/procfs file in one write(2); 0 or -1. */
+int write_line(const char *path, const char *val);
 /*
  * Touch *p (a load, or a store of the byte already there) in a child
  * process; returns the signal that killed it, 0 if none did.
