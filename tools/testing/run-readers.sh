@@ -77,7 +77,7 @@ if [ ! -f "$vmlinux" ]; then
 	finish
 fi
 printf 'log\nsys\nps\nquit\n' > "$out/crash.cmds"
-check crash_log sh -c "timeout 300 crash -s '$vmlinux' '$out/core' < '$out/crash.cmds' > '$out/crash.out' 2>&1; grep -F '$marker' '$out/crash.out' && grep -F 'RELEASE: $release' '$out/crash.out'"
+check crash_log sh -c "timeout 1800 crash -s '$vmlinux' '$out/core' < '$out/crash.cmds' > '$out/crash.out' 2>&1; grep -F '$marker' '$out/crash.out' && grep -F 'RELEASE: $release' '$out/crash.out'"
 cat > "$out/drgn.py" <<PY
 release = prog["init_uts_ns"].name.release.string_().decode()
 print("release", release)
@@ -86,5 +86,5 @@ print("tasks", n)
 assert release == "$release", release
 assert n > 10, n
 PY
-check drgn_release timeout 300 drgn -q -c "$out/core" -s "$vmlinux" "$out/drgn.py"
+check drgn_release timeout 1800 drgn -q -c "$out/core" -s "$vmlinux" "$out/drgn.py"
 finish

@@ -24,7 +24,7 @@
 # is non-zero when anything failed.
 #
 # Environment: BSDMEM_CACHE, BSDMEM_RESULTS, BSDMEM_KUNIT_TIMEOUT
-# (seconds for the QEMU run, default 300), BSDMEM_KUNIT_JOBS (default
+# (seconds for the QEMU run, default 1800: a generous backstop), BSDMEM_KUNIT_JOBS (default
 # nproc), BSDMEM_VERBOSE=1 (also copy kunit.py's output to stderr).
 
 set -euo pipefail
@@ -43,7 +43,7 @@ script_dir=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
 repo=$(realpath "$script_dir/../../..")
 results=${BSDMEM_RESULTS:-$repo/build/results}
 log=$results/kunit.log
-timeout=${BSDMEM_KUNIT_TIMEOUT:-300}
+timeout=${BSDMEM_KUNIT_TIMEOUT:-1800}
 jobs=${BSDMEM_KUNIT_JOBS:-$(nproc)}
 pkg=linux-source-6.12
 tarball=/usr/src/$pkg.tar.xz

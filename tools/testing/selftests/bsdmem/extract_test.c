@@ -344,7 +344,7 @@ static void *remapper(void *arg)
 		if (p != MAP_FAILED) {
 			memset(p, 1, 2 * PAGE_SZ);
 			munmap(p, 4 * PAGE_SZ);
-			r->maps++;
+			__atomic_add_fetch(&r->maps, 1, __ATOMIC_RELAXED);
 		}
 	}
 	return NULL;
@@ -376,11 +376,16 @@ TEST(race_with_map_and_unmap)
 			seen[me.me_state]++;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while (n < 400000 && t.tv_sec - t0.tv_sec < 3);
+		bt_progress();
+		/*
+		 * At least 4096 lookups over at least 16 remaps, however slow
+		 * the machine; beyond that, up to 3 s or 400000 lookups.
+		 */
+	} while (n < 4096 || __atomic_load_n(&r.maps, __ATOMIC_RELAXED) < 16 ||
+		 (n < 400000 && t.tv_sec - t0.tv_sec < 3));
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(th, NULL);
 	TH_LOG("%lu lookups: %lu invalid, %lu valid, %lu mapped; %lu remaps",
 	       n, seen[0], seen[1], seen[2], r.maps);
-	ASSERT_GT(r.maps, 0);
-	ASSERT_GT(n, 1000);
+	/* every answer above was checked; which states were seen is luck */
 }
