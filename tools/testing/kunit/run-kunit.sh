@@ -24,8 +24,9 @@
 # is non-zero when anything failed.
 #
 # Environment: BSDMEM_CACHE, BSDMEM_RESULTS, BSDMEM_KUNIT_TIMEOUT
-# (seconds for the QEMU run, default 1800: a generous backstop), BSDMEM_KUNIT_JOBS (default
-# nproc), BSDMEM_VERBOSE=1 (also copy kunit.py's output to stderr).
+# (seconds for the QEMU run, default 1800: a backstop, not a limit),
+# BSDMEM_KUNIT_JOBS (default nproc), BSDMEM_VERBOSE=1 (also copy
+# kunit.py's output to stderr).
 
 set -euo pipefail
 
