@@ -127,6 +127,9 @@ bool bsdmem_page_poisoned(struct page *page);
 int bsdmem_ram_page_usable(unsigned long pfn);
 struct folio *bsdmem_page_hold(unsigned long pfn);
 bool bsdmem_reserved_page_stays(unsigned long pfn);
+
+/* bsdmem_dump.c: the kernel image */
+bool bsdmem_kimage_contains(unsigned long va);
 int bsdmem_copy_ram(void *dst, const void *src, size_t len);
 
 /* bsdmem_ioctl.c */

@@ -17,6 +17,7 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/security.h>
@@ -256,6 +257,30 @@ static void bsdmem_kimage_scan(unsigned long *start, unsigned long *end)
  * given back to the allocator, and the unused brk area before _end) are
  * written as zeros.
  */
+/*
+ * Is va inside the kernel image, _text to _end? The bounds never change,
+ * so they are found once. False for every address when they cannot be
+ * found exactly (no CONFIG_KALLSYMS_ALL).
+ */
+bool bsdmem_kimage_contains(unsigned long va)
+{
+	static DEFINE_MUTEX(lock);
+	static unsigned long start, end;
+	static bool known;
+	char *buf;
+
+	mutex_lock(&lock);
+	if (!known) {
+		buf = kmalloc(KSYM_SYMBOL_LEN, GFP_KERNEL);
+		if (buf && !bsdmem_kimage_bounds(&start, &end, buf))
+			start = end = 0;
+		known = buf != NULL;
+		kfree(buf);
+	}
+	mutex_unlock(&lock);
+	return known && va >= start && va < end;
+}
+
 static void bsdmem_dump_find_kimage(struct bsdmem_dump *d)
 {
 	unsigned long start, end;

@@ -204,11 +204,11 @@ struct folio *bsdmem_page_hold(unsigned long pfn)
 
 /*
  * A reserved page that stays as it is while mapped: the first megabyte,
- * or the kernel image (found through its own mapping at
- * __START_KERNEL_map, whose freed init parts are no longer mapped).
- * Other reserved memory can be handed to the allocator at run time:
- * boot-time vmemmap (hugetlb's vmemmap optimisation), page tables of
- * removed memory, the crash kernel's reservation (kexec_crash_size).
+ * or the kernel image, _text to _end (not the rest of the image's 2 MiB
+ * mapping, which holds memory reserved at boot). Other reserved memory
+ * can be handed to the allocator at run time: boot-time vmemmap
+ * (hugetlb's vmemmap optimisation), page tables of removed memory, the
+ * crash kernel's reservation (kexec_crash_size).
  */
 bool bsdmem_reserved_page_stays(unsigned long pfn)
 {
@@ -221,6 +221,7 @@ bool bsdmem_reserved_page_stays(unsigned long pfn)
 	    phys - phys_base >= KERNEL_IMAGE_SIZE)
 		return false;
 	va = __START_KERNEL_map + (unsigned long)(phys - phys_base);
-	return !bsdmem_kmap_present(va, false, &kphys) &&
+	return bsdmem_kimage_contains(va) &&
+	       !bsdmem_kmap_present(va, false, &kphys) &&
 	       PHYS_PFN(kphys) == pfn;
 }

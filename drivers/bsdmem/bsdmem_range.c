@@ -213,11 +213,39 @@ static int bsdmem_ram_set(struct bsdmem_range *r, int type)
 		done += n;
 		cond_resched();
 	}
+	/* a chunk that failed half-way may be half changed: undo it too */
+	if (ret && ret != -EINTR)
+		done += n;
 	for (; ret && done; done -= n) {
-		n = min_t(unsigned long, done, BSDMEM_CPA_CHUNK);
+		n = done % BSDMEM_CPA_CHUNK ? : BSDMEM_CPA_CHUNK;
 		set_memory_wb(va + (done - n) * PAGE_SIZE, n);
 	}
 	return ret;
+}
+
+/*
+ * Only memory that nothing else reaches may change its cache type: the
+ * direct map is the one mapping that set_memory_*() changes, so a page
+ * that a process maps (or may map again: page cache, swap cache), or
+ * that the kernel itself uses (slab, page tables, hugetlb), would be seen
+ * with two cache types at once. What remains is anonymous memory whose
+ * owner has let go of it while the range held it: pin it with a
+ * write-back range, unmap it, then change the range's type.
+ */
+static bool bsdmem_ram_alone(struct bsdmem_range *r)
+{
+	unsigned long i, n = r->len >> PAGE_SHIFT;
+
+	for (i = 0; i < n; i++) {
+		struct folio *folio = page_folio(r->pages[i]);
+
+		if (!folio_test_anon(folio) || folio_mapped(folio) ||
+		    folio_test_swapcache(folio) || folio_test_hugetlb(folio))
+			return false;
+		if (!(i & 1023))
+			cond_resched();
+	}
+	return true;
 }
 
 static int bsdmem_ram_apply(struct bsdmem_range *r, int type)
@@ -225,6 +253,8 @@ static int bsdmem_ram_apply(struct bsdmem_range *r, int type)
 	switch (type) {
 	case MDF_UNCACHEABLE:
 	case MDF_WRITECOMBINE:
+		if (!bsdmem_ram_alone(r))
+			return -EBUSY;
 		return bsdmem_ram_set(r, type);
 	case MDF_WRITEBACK:
 	case MDF_WRITEPROTECT:

@@ -316,6 +316,14 @@ TEST(uncached_own_locked_page_and_back)
 
 	ASSERT_NE(pa, 0);
 	ASSERT_EQ(ram_memtype(pa), MT_WB);
+	/* a page a process maps write-back cannot become uncached */
+	ASSERT_ERRNO(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
+			       MDF_UNCACHEABLE, "ram"), EBUSY);
+	ASSERT_EQ(ram_memtype(pa), MT_WB);
+	/* held by a write-back range and let go by its owner, it can */
+	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
+			    MDF_WRITEBACK, "ram"), 0);
+	ASSERT_EQ(munmap(p, PAGE_SZ), 0);
 	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
 			    MDF_UNCACHEABLE, "ram"), 0);
 	ASSERT_EQ(ram_memtype(pa), MT_UC_MINUS);
@@ -325,8 +333,9 @@ TEST(uncached_own_locked_page_and_back)
 	m = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)pa);
 	ASSERT_MAPPED(m);
 	m[9] = 0x5e;
-	ASSERT_EQ(p[9], 0x5e);
 	munmap(m, PAGE_SZ);
+	ASSERT_EQ(pread(fd, buf, 8, (off_t)pa + 8), 8);
+	ASSERT_EQ(buf[1], 0x5e);
 	/* write-combine next; write-through RAM is refused; then back to WB */
 	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
 			    MDF_WRITECOMBINE, "ram"), 0);
@@ -356,13 +365,16 @@ TEST(ram_range_pins_its_pages)
 		uint64_t mine = virt_to_phys_pagemap(p);
 
 		if (range_set(fd, MEMRANGE_SET_UPDATE, mine, PAGE_SZ,
-			      MDF_UNCACHEABLE, "pin"))
+			      MDF_WRITEBACK, "pin"))
 			_exit(1);
 		_exit(write(pfd[1], &mine, 8) == 8 ? 0 : 1);
 	}
 	ASSERT_EQ(read(pfd[0], &pa, 8), 8);
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	ASSERT_EQ(status, 0);
+	/* the owner is gone, the range still holds the page: now uncached */
+	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
+			    MDF_UNCACHEABLE, "pin"), 0);
 	ASSERT_EQ(ram_memtype(pa), MT_UC_MINUS);
 	ASSERT_EQ(range_set(fd, MEMRANGE_SET_REMOVE, pa, PAGE_SZ, 0, NULL), 0);
 	ASSERT_EQ(ram_memtype(pa), MT_WB);

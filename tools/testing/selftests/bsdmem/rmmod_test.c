@@ -25,6 +25,10 @@ TEST(setup_live_ranges)
 	ASSERT_NE(pa, 0);
 	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, bar, 1 << 20,
 			    MDF_WRITECOMBINE, "rmmod"), 0);
+	/* uncached RAM: pinned write-back, let go, then made uncached */
+	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
+			    MDF_WRITEBACK, "rmmod"), 0);
+	ASSERT_EQ(munmap(p, PAGE_SZ), 0);
 	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
 			    MDF_UNCACHEABLE, "rmmod"), 0);
 	ASSERT_EQ(ram_memtype(pa), MT_UC_MINUS);
