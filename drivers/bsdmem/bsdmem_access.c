@@ -131,11 +131,11 @@ static bool bsdmem_io_uncached_ok(u64 base)
  * MMIO). Uncached only on request (O_SYNC), and only where PAT can give
  * it; otherwise the held type serves the access rather than failing it.
  */
-static void __iomem *bsdmem_io_map(u64 base, bool sync)
+static void __iomem *bsdmem_io_map(u64 base, int range_type, bool sync)
 {
 	void __iomem *va;
 
-	switch (bsdmem_range_cache_type(base)) {
+	switch (range_type) {
 	case MDF_UNCACHEABLE:
 		return ioremap(base, PAGE_SIZE);
 	case MDF_WRITECOMBINE:
@@ -153,21 +153,36 @@ static void __iomem *bsdmem_io_map(u64 base, bool sync)
 	return ioremap_cache(base, PAGE_SIZE);
 }
 
-/* Device memory (or holes) through a short-lived mapping. */
+/*
+ * Device memory (or holes) through a short-lived mapping, made with the
+ * hotplug window held and the page seen not to be RAM inside it: a block
+ * coming online cannot turn it into RAM under the ioremap() (which warns
+ * about RAM). The range's type is looked up first, outside the window,
+ * since the range lock is taken before it elsewhere.
+ */
 static ssize_t bsdmem_io_copy(u64 pos, void *buf, size_t len, bool write,
 			      bool sync)
 {
 	u64 base = pos & PAGE_MASK;
-	void __iomem *va = bsdmem_io_map(base, sync);
+	int type = bsdmem_range_cache_type(base);
+	ssize_t ret = -EFAULT;
+	void __iomem *va;
 
+	bsdmem_page_access_begin();
+	if (bsdmem_page_changing(PHYS_PFN(base)) || page_is_ram(PHYS_PFN(base)))
+		goto out;
+	va = bsdmem_io_map(base, type, sync);
 	if (!va)
-		return -EFAULT;
+		goto out;
 	if (write)
 		memcpy_toio(va + (pos - base), buf, len);
 	else
 		memcpy_fromio(buf, va + (pos - base), len);
 	iounmap(va);
-	return len;
+	ret = len;
+out:
+	bsdmem_page_access_end();
+	return ret;
 }
 
 static ssize_t bsdmem_phys_step(u64 pos, void *buf, size_t len, bool write,
