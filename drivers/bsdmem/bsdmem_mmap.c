@@ -27,7 +27,9 @@
  * (EBUSY, FreeBSD's MDF_BUSY), so what mmap() recorded stays true; and a
  * memory block with a mapped page can neither go offline nor come online.
  */
+#include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/moduleparam.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/sched/signal.h>
@@ -51,6 +53,26 @@ struct bsdmem_map {
 
 static DEFINE_MUTEX(bsdmem_maps_lock);
 static LIST_HEAD(bsdmem_maps);
+
+/*
+ * Held pages are not freed when their owner lets go, and nobody is
+ * charged for them: one mapping of all RAM, touched once, would keep
+ * every page freed afterwards. So at most this share of RAM (in percent)
+ * is held by all mappings together; a fault beyond it is SIGBUS.
+ */
+static unsigned int bsdmem_mmap_hold_pct = 25;
+module_param_named(mmap_hold_pct, bsdmem_mmap_hold_pct, uint, 0644);
+MODULE_PARM_DESC(mmap_hold_pct,
+		 "Most RAM, in percent, that /dev/bsdmem mappings may hold (default: 25)");
+static atomic_long_t bsdmem_held_pages;
+
+static bool bsdmem_hold_allowed(void)
+{
+	unsigned long max = totalram_pages() / 100 *
+			    min(READ_ONCE(bsdmem_mmap_hold_pct), 100U);
+
+	return atomic_long_inc_return(&bsdmem_held_pages) <= max;
+}
 
 /*
  * Has a mapping put a page of [start, end) into a page table? Memory
@@ -85,8 +107,10 @@ static void bsdmem_map_release(struct kref *ref)
 	mutex_unlock(&bsdmem_maps_lock);
 	bsdmem_range_user_del(&m->user);
 	xa_for_each(&m->held, pfn, entry) {
-		if (!xa_is_value(entry))
+		if (!xa_is_value(entry)) {
 			folio_put(entry);
+			atomic_long_dec(&bsdmem_held_pages);
+		}
 		if (!(++n & 1023))
 			cond_resched();
 	}
@@ -117,8 +141,10 @@ static int bsdmem_map_record(struct bsdmem_map *m, unsigned long pfn,
 {
 	int ret = xa_insert(&m->held, pfn, entry, GFP_KERNEL_ACCOUNT);
 
-	if (ret && !xa_is_value(entry))
+	if (ret && !xa_is_value(entry)) {
 		folio_put(entry);
+		atomic_long_dec(&bsdmem_held_pages);
+	}
 	/* somebody else's fault got there first */
 	return ret == -EBUSY ? 0 : ret;
 }
@@ -149,9 +175,15 @@ static int bsdmem_fault_ram(struct bsdmem_map *m, unsigned long pfn,
 			return -EPERM;
 		return bsdmem_map_record(m, pfn, xa_mk_value(0));
 	}
+	if (!bsdmem_hold_allowed()) {
+		atomic_long_dec(&bsdmem_held_pages);
+		return -ENOSPC;
+	}
 	folio = bsdmem_page_hold(pfn);
-	if (IS_ERR(folio))
+	if (IS_ERR(folio)) {
+		atomic_long_dec(&bsdmem_held_pages);
 		return PTR_ERR(folio);
+	}
 	return bsdmem_map_record(m, pfn, folio);
 }
 

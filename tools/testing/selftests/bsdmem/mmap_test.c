@@ -204,6 +204,35 @@ TEST(mapping_survives_fork_and_split)
 }
 
 /*
+ * Held pages are capped (mmap_hold_pct of RAM): at 0, a RAM page cannot
+ * be mapped, device space still can; back at the default, it can again.
+ */
+TEST(held_pages_are_capped)
+{
+	const char *knob = "/sys/module/bsdmem/parameters/mmap_hold_pct";
+	int fd = open_dev(BSDMEM_DEV_PATH, O_RDWR);
+	uint8_t *p = locked_page(0x61), *m, *fw;
+	uint64_t pa = virt_to_phys_pagemap(p) & ~(PAGE_SZ - 1);
+	char old[16];
+	int sig;
+
+	ASSERT_NE(pa, 0);
+	ASSERT_EQ(read_line(knob, old, sizeof(old)), 0);
+	m = mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, fd, (off_t)pa);
+	fw = mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, fd, 0xff000);
+	ASSERT_MAPPED(m);
+	ASSERT_MAPPED(fw);
+	ASSERT_EQ(write_line(knob, "0"), 0);
+	sig = probe_access(m, false);
+	ASSERT_EQ(probe_access(fw, false), 0);
+	ASSERT_EQ(write_line(knob, old), 0);
+	ASSERT_EQ(sig, SIGBUS);
+	ASSERT_EQ(m[3], 0x61);
+	munmap(m, PAGE_SZ);
+	munmap(fw, PAGE_SZ);
+}
+
+/*
  * An fd handed to a process without CAP_SYS_RAWIO serves it nothing:
  * read, write, mmap and ioctl all ask again.
  */
