@@ -212,15 +212,20 @@ struct folio *bsdmem_page_hold(unsigned long pfn)
  */
 bool bsdmem_reserved_page_stays(unsigned long pfn)
 {
-	u64 phys = PFN_PHYS(pfn), kphys;
-	unsigned long va;
+	unsigned long off, va;
+	u64 kphys;
 
 	if (pfn < PHYS_PFN(SZ_1M))
 		return true;
-	if (phys < phys_base ||
-	    phys - phys_base >= KERNEL_IMAGE_SIZE)
+	/*
+	 * __pa_symbol() backwards. phys_base is a difference, and wraps
+	 * when KASLR moves the image further in virtual than in physical
+	 * memory: the arithmetic must wrap with it.
+	 */
+	off = (unsigned long)PFN_PHYS(pfn) - phys_base;
+	if (off >= KERNEL_IMAGE_SIZE)
 		return false;
-	va = __START_KERNEL_map + (unsigned long)(phys - phys_base);
+	va = __START_KERNEL_map + off;
 	return bsdmem_kimage_contains(va) &&
 	       !bsdmem_kmap_present(va, false, &kphys) &&
 	       PHYS_PFN(kphys) == pfn;
