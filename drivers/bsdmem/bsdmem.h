@@ -120,8 +120,8 @@ unsigned int bsdmem_va_bits(void);
 /* bsdmem_page.c: may a RAM page be touched, and a safe copy of it */
 void bsdmem_page_access_begin(void);
 void bsdmem_page_access_end(void);
-void bsdmem_page_offline_mark(unsigned long start, unsigned long end);
-void bsdmem_page_offline_clear(void);
+void bsdmem_page_block_changing(unsigned long start, unsigned long end);
+void bsdmem_page_block_settled(void);
 bool bsdmem_page_changing(unsigned long pfn);
 bool bsdmem_page_poisoned(struct page *page);
 int bsdmem_ram_page_usable(unsigned long pfn);

@@ -22,14 +22,14 @@ static int bsdmem_block_changing(unsigned long start, unsigned long end,
 {
 	const char *holder = NULL;
 
-	bsdmem_page_offline_mark(start, end);
+	bsdmem_page_block_changing(start, end);
 	if (bsdmem_ranges_cover(start, end))
 		holder = "a memory range (memcontrol list; remove it first)";
 	else if (bsdmem_maps_hold(start, end))
 		holder = "a /dev/bsdmem mapping";
 	if (!holder)
 		return 0;
-	bsdmem_page_offline_clear();
+	bsdmem_page_block_settled();
 	pr_info_ratelimited("bsdmem: memory %#llx-%#llx cannot go %s: held by %s\n",
 			    (u64)PFN_PHYS(start), (u64)PFN_PHYS(end) - 1,
 			    change, holder);
@@ -54,7 +54,7 @@ static int bsdmem_memory_notify(struct notifier_block *nb,
 	case MEM_CANCEL_OFFLINE:
 	case MEM_ONLINE:
 	case MEM_CANCEL_ONLINE:
-		bsdmem_page_offline_clear();
+		bsdmem_page_block_settled();
 		break;
 	}
 	return notifier_from_errno(ret);

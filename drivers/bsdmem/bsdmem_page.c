@@ -32,8 +32,8 @@
 #include "bsdmem_compat.h"
 
 static DECLARE_RWSEM(bsdmem_page_rwsem);
-/* The block being offlined, [start, end) in page frames; empty if equal. */
-static unsigned long bsdmem_offline_start, bsdmem_offline_end;
+/* The block going offline or online, [start, end) in page frames; empty if equal. */
+static unsigned long bsdmem_changing_start, bsdmem_changing_end;
 
 void bsdmem_page_access_begin(void)
 {
@@ -47,26 +47,26 @@ void bsdmem_page_access_end(void)
 
 /*
  * Once this returns, no reader is inside [start, end) and none enters,
- * until bsdmem_page_offline_clear(). Used for blocks going offline and
+ * until bsdmem_page_block_settled(). Used for blocks going offline and
  * for blocks coming online (where device space turns into RAM).
  */
-void bsdmem_page_offline_mark(unsigned long start, unsigned long end)
+void bsdmem_page_block_changing(unsigned long start, unsigned long end)
 {
 	down_write(&bsdmem_page_rwsem);
-	bsdmem_offline_start = start;
-	bsdmem_offline_end = end;
+	bsdmem_changing_start = start;
+	bsdmem_changing_end = end;
 	up_write(&bsdmem_page_rwsem);
 }
 
-void bsdmem_page_offline_clear(void)
+void bsdmem_page_block_settled(void)
 {
-	bsdmem_page_offline_mark(0, 0);
+	bsdmem_page_block_changing(0, 0);
 }
 
 /* Is pfn in a memory block going offline or online right now? */
 bool bsdmem_page_changing(unsigned long pfn)
 {
-	return pfn >= bsdmem_offline_start && pfn < bsdmem_offline_end;
+	return pfn >= bsdmem_changing_start && pfn < bsdmem_changing_end;
 }
 
 /*
