@@ -20,15 +20,22 @@ out=${BSDMEM_RESULTS:-$build/results}/debug-tier
 cache=${BSDMEM_CACHE:-$HOME/.cache/bsdmem}
 version=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null |
 	tr -c 'A-Za-z0-9.+-' '_')
-kimage=$cache/kunit/build-$version/arch/x86/boot/bzImage
+kbuild=$cache/kunit/build-$version
+kimage=$kbuild/arch/x86/boot/bzImage
 
 if [ ! -f "$kimage" ]; then
 	echo "not ok - debug.kernel_built # no $kimage: run-kunit.sh builds it"
 	echo "RESULT debug 0 1 0"
 	exit 1
 fi
-"$top/tools/testing/qemu/run-guest.sh" -k debug-6.12 -K "$kimage" \
-	-s "$top/tools/testing/qemu/guest-debug.sh" \
+# The guest sees the kernel's own release and config (strict_test reads it).
+kver=$(cat "$kbuild/include/config/kernel.release")
+guest() {
+	"$top/tools/testing/qemu/run-guest.sh" -k "$kver" -K "$kimage" \
+		-C "$kbuild/.config" "$@"
+}
+
+guest -s "$top/tools/testing/qemu/guest-debug.sh" \
 	-b "$build/tools/tests" -b "$build/tools/bin" \
 	-a "kunit.enable=0 kmemleak=on" -o "$out" -t 7200
 "$top/tools/testing/scripts/tap-summary.py" debug "$out/results.log" \
@@ -38,19 +45,25 @@ rc=$?
 # Booted locked down, the built-in driver itself must refuse.
 for mode in integrity confidentiality; do
 	lout=$out-lockdown-$mode
-	"$top/tools/testing/qemu/run-guest.sh" -k debug-6.12 -K "$kimage" \
-		-s "$top/tools/testing/qemu/guest-lockdown.sh" \
+	guest -s "$top/tools/testing/qemu/guest-lockdown.sh" \
 		-b "$build/tools/tests" -a "kunit.enable=0 lockdown=$mode" \
 		-o "$lout" -t 2400
 	"$top/tools/testing/scripts/tap-summary.py" debug "$lout/results.log" \
 		"$lout/verdict" || rc=1
 done
 
+# strict_devmem=1 is a parameter of the built-in driver: a boot of its own,
+# compared with this kernel's STRICT_DEVMEM + IO_STRICT_DEVMEM /dev/mem.
+sout=$out-strict
+guest -s "$top/tools/testing/qemu/guest-strict.sh" -b "$build/tools/tests" \
+	-a "kunit.enable=0 kmemleak=on bsdmem.strict_devmem=1" -o "$sout" -t 7200
+"$top/tools/testing/scripts/tap-summary.py" debug "$sout/results.log" \
+	"$sout/verdict" || rc=1
+
 # Memory hotplug: the guest needs ACPI memory hotplug to see the DIMM.
 hout=$out-hotplug
-if grep -qx 'CONFIG_ACPI_HOTPLUG_MEMORY=y' "${kimage%/arch/*}/.config"; then
-	"$top/tools/testing/qemu/run-guest.sh" -k debug-6.12 -K "$kimage" -D \
-		-s "$top/tools/testing/qemu/guest-hotplug.sh" \
+if grep -qx 'CONFIG_ACPI_HOTPLUG_MEMORY=y' "$kbuild/.config"; then
+	guest -D -s "$top/tools/testing/qemu/guest-hotplug.sh" \
 		-b "$build/tools/tests" \
 		-a "kunit.enable=0 memhp_default_state=offline" -o "$hout" -t 7200
 	"$top/tools/testing/scripts/tap-summary.py" debug "$hout/results.log" \

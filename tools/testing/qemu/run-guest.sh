@@ -9,10 +9,13 @@
 #   run-guest.sh -k KVER -m MODULE.ko -s GUEST_SCRIPT -o OUTDIR
 #                [-b BINDIR]... [-M stock_module]... [-t TIMEOUT]
 #                [-a "extra kernel args"] [-d DISK_IMAGE] [-K BZIMAGE]
-#                [-c QEMU_CPU_MODEL] [-D]
+#                [-c QEMU_CPU_MODEL] [-D] [-C KERNEL_CONFIG]
 #
 # -K boots a kernel of our own (bsdmem built in, so no -m) instead of
-# /boot/vmlinuz-KVER.
+# /boot/vmlinuz-KVER; give its release as KVER and its .config as -C.
+#
+# -C is the kernel's config, found in the guest as /boot/config-KVER
+# (default: the host's /boot/config-KVER, when there is one).
 #
 # -D adds a hot-pluggable 1 GiB DIMM on node 1 (pc-dimm, present from
 # boot, so ACPI adds its memory blocks; the guest onlines them): the
@@ -25,9 +28,10 @@
 set -euo pipefail
 
 kver="" module="" script="" out="" timeout=600 append="" disk="" kimage=""
+kconfig=""
 cpu=qemu64 mem=(-m 2G)
 bindirs=() stock=() dimm=()
-while getopts "k:m:s:o:b:M:t:a:d:K:c:D" opt; do
+while getopts "k:m:s:o:b:M:t:a:d:K:c:C:D" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	m) module=$OPTARG ;;
@@ -40,6 +44,7 @@ while getopts "k:m:s:o:b:M:t:a:d:K:c:D" opt; do
 	d) disk=$OPTARG ;;
 	K) kimage=$OPTARG ;;
 	c) cpu=$OPTARG ;;
+	C) kconfig=$OPTARG ;;
 	D) mem=(-m "2G,slots=2,maxmem=4G")
 	   dimm=(-object "memory-backend-ram,id=dimm1,size=1G"
 		 -device "pc-dimm,id=d1,memdev=dimm1,node=1") ;;
@@ -50,6 +55,7 @@ done
 	[ -n "$script" ] && [ -n "$out" ] ||
 	{ echo "run-guest: -k, -m (or -K), -s and -o are required" >&2; exit 2; }
 kimage=${kimage:-/boot/vmlinuz-$kver}
+kconfig=${kconfig:-/boot/config-$kver}
 
 here=$(dirname "$(realpath "$0")")
 mkdir -p "$out"
@@ -76,8 +82,9 @@ for exe in /usr/sbin/dmidecode /usr/sbin/biosdecode; do
 		cp --parents -L "$f" "$root/"
 	done
 done
-if [ -f "/boot/config-$kver" ]; then
-	cp --parents "/boot/config-$kver" "$root/"
+if [ -f "$kconfig" ]; then
+	mkdir -p "$root/boot"
+	cp "$kconfig" "$root/boot/config-$kver"
 fi
 
 # Stock modules in load order, decompressed (busybox insmod takes plain .ko).
