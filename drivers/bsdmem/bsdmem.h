@@ -110,9 +110,7 @@ int bsdmem_extract_lookup(struct mm_struct *mm, struct mem_extract *me);
 /* bsdmem_access.c: one page-bounded step of a transfer */
 enum bsdmem_space { BSDMEM_PHYS, BSDMEM_KVIRT };
 ssize_t bsdmem_access_step(enum bsdmem_space space, u64 pos, void *buf,
-			   size_t len, bool write);
-ssize_t bsdmem_access_step_flags(enum bsdmem_space space, u64 pos, void *buf,
-				 size_t len, bool write, unsigned int f_flags);
+			   size_t len, bool write, unsigned int f_flags);
 int bsdmem_kmap_present(unsigned long addr, bool write, u64 *phys);
 unsigned int bsdmem_phys_bits(void);
 unsigned int bsdmem_va_bits(void);

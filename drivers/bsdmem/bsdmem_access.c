@@ -235,19 +235,11 @@ static ssize_t bsdmem_kvirt_step(u64 pos, void *buf, size_t len, bool write)
 /*
  * Move len bytes (within one page) between buf and address pos of the
  * given space. Returns len or a negative errno; nothing is moved on error.
+ * f_flags are the open file's: O_DSYNC (part of O_SYNC) asks for uncached
+ * access to device memory.
  */
 ssize_t bsdmem_access_step(enum bsdmem_space space, u64 pos, void *buf,
-			   size_t len, bool write)
-{
-	return bsdmem_access_step_flags(space, pos, buf, len, write, 0);
-}
-
-/*
- * The same, for an open file: f_flags are its flags, of which O_DSYNC
- * (part of O_SYNC) asks for uncached access to device memory.
- */
-ssize_t bsdmem_access_step_flags(enum bsdmem_space space, u64 pos, void *buf,
-				 size_t len, bool write, unsigned int f_flags)
+			   size_t len, bool write, unsigned int f_flags)
 {
 	if (len == 0 || bsdmem_chunk_len(pos, len) != len)
 		return -EINVAL;

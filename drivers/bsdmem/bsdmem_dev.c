@@ -85,8 +85,8 @@ static ssize_t bsdmem_transfer(struct file *file, char __user *ubuf,
 			ret = -EFAULT;
 			break;
 		}
-		ret = bsdmem_access_step_flags(space, pos, bounce, len, write,
-					       file->f_flags);
+		ret = bsdmem_access_step(space, pos, bounce, len, write,
+					 file->f_flags);
 		if (ret < 0)
 			break;
 		if (!write && copy_to_user(ubuf + done, bounce, len)) {

@@ -143,17 +143,17 @@ static void bsdmem_access_kmalloc_test(struct kunit *test)
 	if (bsdmem_chunk_len(kva, 16) != 16)
 		kunit_skip(test, "buffer straddles a page");
 
-	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_KVIRT, kva, buf, 16, false));
+	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_KVIRT, kva, buf, 16, false, 0));
 	KUNIT_EXPECT_MEMEQ(test, buf, obj, 16);
 	memset(buf, 0, sizeof(buf));
-	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_PHYS, pa, buf, 16, false));
+	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_PHYS, pa, buf, 16, false, 0));
 	KUNIT_EXPECT_MEMEQ(test, buf, obj, 16);
 
 	memcpy(buf, "written-by-phys!", 16);
-	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_PHYS, pa, buf, 16, true));
+	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_PHYS, pa, buf, 16, true, 0));
 	KUNIT_EXPECT_MEMEQ(test, obj, buf, 16);
 	memcpy(buf, "written-by-kvirt", 16);
-	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_KVIRT, kva, buf, 16, true));
+	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_KVIRT, kva, buf, 16, true, 0));
 	KUNIT_EXPECT_MEMEQ(test, obj, buf, 16);
 }
 
@@ -165,7 +165,7 @@ static void bsdmem_access_vmalloc_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	memcpy(obj + PAGE_SIZE, "vmalloc!", 8);
 	KUNIT_EXPECT_EQ(test, 8L, (long)bsdmem_access_step(BSDMEM_KVIRT,
-		(u64)(unsigned long)(obj + PAGE_SIZE), buf, 8, false));
+		(u64)(unsigned long)(obj + PAGE_SIZE), buf, 8, false, 0));
 	KUNIT_EXPECT_MEMEQ(test, buf, obj + PAGE_SIZE, 8);
 	vfree(obj);
 }
@@ -175,14 +175,14 @@ static void bsdmem_access_refusals_test(struct kunit *test)
 	u8 buf[8];
 
 	/* user, non-canonical and unmapped kernel addresses */
-	KUNIT_EXPECT_EQ(test, -EFAULT, (int)bsdmem_access_step(BSDMEM_KVIRT, 0x400000, buf, 8, false));
-	KUNIT_EXPECT_EQ(test, -EFAULT, (int)bsdmem_access_step(BSDMEM_KVIRT, 0x8000000000000000ULL, buf, 8, false));
-	KUNIT_EXPECT_EQ(test, -EFAULT, (int)bsdmem_access_step(BSDMEM_KVIRT, (u64)VMALLOC_END - PAGE_SIZE + 1, buf, 8, false));
+	KUNIT_EXPECT_EQ(test, -EFAULT, (int)bsdmem_access_step(BSDMEM_KVIRT, 0x400000, buf, 8, false, 0));
+	KUNIT_EXPECT_EQ(test, -EFAULT, (int)bsdmem_access_step(BSDMEM_KVIRT, 0x8000000000000000ULL, buf, 8, false, 0));
+	KUNIT_EXPECT_EQ(test, -EFAULT, (int)bsdmem_access_step(BSDMEM_KVIRT, (u64)VMALLOC_END - PAGE_SIZE + 1, buf, 8, false, 0));
 	/* beyond the CPU's physical address width */
-	KUNIT_EXPECT_EQ(test, -EFAULT, (int)bsdmem_access_step(BSDMEM_PHYS, 1ULL << bsdmem_phys_bits(), buf, 8, false));
+	KUNIT_EXPECT_EQ(test, -EFAULT, (int)bsdmem_access_step(BSDMEM_PHYS, 1ULL << bsdmem_phys_bits(), buf, 8, false, 0));
 	/* a step may not cross a page */
-	KUNIT_EXPECT_EQ(test, -EINVAL, (int)bsdmem_access_step(BSDMEM_PHYS, PAGE_SIZE - 4, buf, 8, false));
-	KUNIT_EXPECT_EQ(test, -EINVAL, (int)bsdmem_access_step(BSDMEM_PHYS, 0, buf, 0, false));
+	KUNIT_EXPECT_EQ(test, -EINVAL, (int)bsdmem_access_step(BSDMEM_PHYS, PAGE_SIZE - 4, buf, 8, false, 0));
+	KUNIT_EXPECT_EQ(test, -EINVAL, (int)bsdmem_access_step(BSDMEM_PHYS, 0, buf, 0, false, 0));
 }
 
 static void bsdmem_leaf_phys_test(struct kunit *test)
@@ -490,6 +490,31 @@ static void bsdmem_strict_decide_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_decide(ULONG_MAX, false, false));
 }
 
+static void bsdmem_kunit_release_resource(void *res)
+{
+	release_resource(res);
+}
+
+/*
+ * Claims made in the live resource tree are dropped by KUnit even when an
+ * assertion ends the test early: a stale entry would outlive the test.
+ */
+static int bsdmem_kunit_claim(struct kunit *test, struct resource *parent,
+			      struct resource *res)
+{
+	int ret = request_resource(parent, res);
+
+	if (ret)
+		return ret;
+	return kunit_add_action_or_reset(test, bsdmem_kunit_release_resource,
+					 res);
+}
+
+static void bsdmem_kunit_unclaim(struct kunit *test, struct resource *res)
+{
+	kunit_release_action(test, bsdmem_kunit_release_resource, res);
+}
+
 /*
  * The same questions asked of the running kernel's resource tree: the
  * kernel image, the first megabyte, and a window of the test's own in
@@ -516,6 +541,8 @@ static void bsdmem_strict_resources_test(struct kunit *test)
 	if (allocate_resource(&iomem_resource, win, 4 * PAGE_SIZE, SZ_4G,
 			      top - 1, PAGE_SIZE, NULL, NULL))
 		kunit_skip(test, "no free physical address space above 4 GiB");
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+				bsdmem_kunit_release_resource, win));
 	pfn = PHYS_PFN(win->start);
 	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_pfn_allowed(pfn + 1));
 	KUNIT_EXPECT_TRUE(test, bsdmem_strict_range_allowed(win->start, 4 * PAGE_SIZE));
@@ -525,7 +552,7 @@ static void bsdmem_strict_resources_test(struct kunit *test)
 	claim->start = win->start + PAGE_SIZE + 64;
 	claim->end = claim->start + 127;
 	claim->flags = IORESOURCE_MEM | IORESOURCE_BUSY;
-	KUNIT_ASSERT_EQ(test, 0, request_resource(win, claim));
+	KUNIT_ASSERT_EQ(test, 0, bsdmem_kunit_claim(test, win, claim));
 	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_pfn_allowed(pfn));
 	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_REFUSE, bsdmem_strict_pfn_allowed(pfn + 1));
 	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_pfn_allowed(pfn + 2));
@@ -537,21 +564,20 @@ static void bsdmem_strict_resources_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, bsdmem_strict_range_allowed(win->start + 2 * PAGE_SIZE - 1, 1));
 	/* a terabyte costs what a page costs: one walk */
 	KUNIT_EXPECT_FALSE(test, bsdmem_strict_range_allowed(win->start, SZ_1T));
-	release_resource(claim);
+	bsdmem_kunit_unclaim(test, claim);
 
 	/* driver-managed RAM marked exclusive, not busy */
 	claim->flags = IORESOURCE_SYSTEM_RAM | IORESOURCE_EXCLUSIVE;
-	KUNIT_ASSERT_EQ(test, 0, request_resource(win, claim));
+	KUNIT_ASSERT_EQ(test, 0, bsdmem_kunit_claim(test, win, claim));
 	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_REFUSE, bsdmem_strict_pfn_allowed(pfn + 1));
-	release_resource(claim);
+	bsdmem_kunit_unclaim(test, claim);
 
 	/* neither busy nor RAM: a BAR nobody claimed */
 	claim->flags = IORESOURCE_MEM;
-	KUNIT_ASSERT_EQ(test, 0, request_resource(win, claim));
+	KUNIT_ASSERT_EQ(test, 0, bsdmem_kunit_claim(test, win, claim));
 	KUNIT_EXPECT_EQ(test, BSDMEM_STRICT_ALLOW, bsdmem_strict_pfn_allowed(pfn + 1));
 	KUNIT_EXPECT_TRUE(test, bsdmem_strict_range_allowed(win->start, 4 * PAGE_SIZE));
-	release_resource(claim);
-	release_resource(win);
+	bsdmem_kunit_unclaim(test, claim);
 }
 
 /* Reads and writes under strict_devmem=1, as strict /dev/mem answers. */
@@ -576,17 +602,17 @@ static void bsdmem_strict_access_test(struct kunit *test)
 	bsdmem_strict_devmem = true;
 	/* low RAM reads as zeros, and a write is dropped, not refused */
 	memset(buf, 0xa5, sizeof(buf));
-	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_PHYS, PFN_PHYS(pfn), buf, 16, false));
+	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_PHYS, PFN_PHYS(pfn), buf, 16, false, 0));
 	KUNIT_EXPECT_NULL(test, memchr_inv(buf, 0, sizeof(buf)));
 	for (int i = 0; i < 16; i++)
 		buf[i] = ~want[i];
-	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_PHYS, PFN_PHYS(pfn), buf, 16, true));
+	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_PHYS, PFN_PHYS(pfn), buf, 16, true, 0));
 	KUNIT_EXPECT_MEMEQ(test, low, want, sizeof(want));
 	/* RAM above the first megabyte is refused both ways */
-	KUNIT_EXPECT_EQ(test, -EPERM, (int)bsdmem_access_step(BSDMEM_PHYS, virt_to_phys(obj), buf, 16, false));
-	KUNIT_EXPECT_EQ(test, -EPERM, (int)bsdmem_access_step(BSDMEM_PHYS, virt_to_phys(obj), buf, 16, true));
+	KUNIT_EXPECT_EQ(test, -EPERM, (int)bsdmem_access_step(BSDMEM_PHYS, virt_to_phys(obj), buf, 16, false, 0));
+	KUNIT_EXPECT_EQ(test, -EPERM, (int)bsdmem_access_step(BSDMEM_PHYS, virt_to_phys(obj), buf, 16, true, 0));
 	/* /dev/bsdkmem is not restricted */
-	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_KVIRT, (u64)(unsigned long)obj, buf, 16, false));
+	KUNIT_EXPECT_EQ(test, 16L, (long)bsdmem_access_step(BSDMEM_KVIRT, (u64)(unsigned long)obj, buf, 16, false, 0));
 	bsdmem_strict_devmem = saved;
 	/* undo a write that should have been dropped */
 	if (memcmp(low, want, sizeof(want)))
