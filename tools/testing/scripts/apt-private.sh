@@ -10,6 +10,7 @@
 #   apt-private.sh update              fetch the package lists (once a day)
 #   apt-private.sh newest REGEX        newest package name matching REGEX
 #   apt-private.sh version PKG         candidate version of PKG
+#   apt-private.sh srcversion PKG      version of source package PKG (sid)
 #   apt-private.sh download DIR PKG..  download .debs into DIR, print paths
 #   apt-private.sh source DIR PKG      download and unpack a source package
 #
@@ -74,6 +75,10 @@ version)
 	private_update
 	apt-cache "${opts[@]}" policy "$1" |
 		sed -n 's/^ *Candidate: *//p' | grep -v '(none)' ;;
+srcversion)
+	private_update
+	apt-cache "${opts[@]}" showsrc --only-source "$1" |
+		sed -n 's/^Version: *//p' | sort -V | tail -n 1 | grep . ;;
 download)
 	private_update
 	dir=$1
