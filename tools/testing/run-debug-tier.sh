@@ -54,8 +54,12 @@ done
 
 # strict_devmem=1 is a parameter of the built-in driver: a boot of its own,
 # compared with this kernel's STRICT_DEVMEM + IO_STRICT_DEVMEM /dev/mem.
+# A small virtio disk, so that a PCI BAR is claimed by a driver (busy).
 sout=$out-strict
+mkdir -p "$sout"
+truncate -s 1M "$sout/disk.img"
 guest -s "$top/tools/testing/qemu/guest-strict.sh" -b "$build/tools/tests" \
+	-d "$sout/disk.img" \
 	-a "kunit.enable=0 kmemleak=on bsdmem.strict_devmem=1" -o "$sout" -t 7200
 "$top/tools/testing/scripts/tap-summary.py" debug "$sout/results.log" \
 	"$sout/verdict" || rc=1
