@@ -6,6 +6,7 @@
 #ifndef _BSDMEM_H
 #define _BSDMEM_H
 
+#include <linux/sizes.h>
 #include <linux/types.h>
 #include <linux/fs.h>
 #include <uapi/linux/bsdmem.h>
@@ -87,6 +88,9 @@ int bsdmem_range_cache_type(u64 phys);
 /* bsdmem_mmap.c: /dev/bsdmem mappings, faulted page by page */
 int bsdmem_mmap_setup(struct file *file, struct vm_area_struct *vma);
 bool bsdmem_maps_hold(unsigned long start_pfn, unsigned long end_pfn);
+void bsdmem_mmap_exit(void);
+/* the largest folio a reference can hold: a 1 GiB hugetlb page */
+#define BSDMEM_FOLIO_MAX_PAGES	(SZ_1G >> PAGE_SHIFT)
 
 /* bsdmem_hotplug.c: memory offline against pinned and mapped pages */
 int bsdmem_hotplug_register(void);

@@ -14,6 +14,7 @@
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/uaccess.h>
+#include <asm/e820/types.h>
 #include <asm/memtype.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
@@ -88,24 +89,55 @@ static ssize_t bsdmem_kernel_copy(unsigned long addr, void *buf, size_t len,
 }
 
 /*
- * A RAM page checked and copied with the hotplug window held, so that it
- * cannot go offline between the two. The kernel mapping must be present
- * (writable for a write): secretmem and read-only kernel memory are not.
+ * A RAM page checked and copied; the caller holds the hotplug window, so
+ * that it cannot go offline between the two. The kernel mapping must be
+ * present (writable for a write): secretmem and read-only kernel memory
+ * are not.
  */
-static ssize_t bsdmem_ram_copy(unsigned long pfn, unsigned long va, void *buf,
-			       size_t len, bool write)
+static ssize_t bsdmem_ram_copy_locked(unsigned long pfn, unsigned long va,
+				      void *buf, size_t len, bool write)
 {
 	u64 phys;
 	ssize_t ret;
 
-	bsdmem_page_access_begin();
 	ret = bsdmem_ram_page_usable(pfn);
 	if (!ret)
 		ret = bsdmem_kmap_present(va, write, &phys);
 	if (!ret)
 		ret = bsdmem_kernel_copy(va, buf, len, write);
+	return ret;
+}
+
+static ssize_t bsdmem_ram_copy(unsigned long pfn, unsigned long va, void *buf,
+			       size_t len, bool write)
+{
+	ssize_t ret;
+
+	bsdmem_page_access_begin();
+	ret = bsdmem_ram_copy_locked(pfn, va, buf, len, write);
 	bsdmem_page_access_end();
 	return ret;
+}
+
+/*
+ * Memory hot-remove frees the direct map and memmap page tables of what
+ * it removes, telling no module. Those parts of the kernel's address
+ * space are walked only for memory that is online: removal needs it
+ * offline first, and the hotplug window, held across the walk, keeps it
+ * from going offline meanwhile.
+ */
+static bool bsdmem_kaddr_walkable(unsigned long addr)
+{
+	unsigned long pfn;
+
+	if (addr - PAGE_OFFSET < MAXMEM)
+		pfn = PHYS_PFN(addr - PAGE_OFFSET);
+	else if (addr - VMEMMAP_START <
+		 (MAXMEM >> PAGE_SHIFT) * sizeof(struct page))
+		pfn = (addr - VMEMMAP_START) / sizeof(struct page);
+	else
+		return true;
+	return pfn_to_online_page(pfn);
 }
 
 /*
@@ -116,6 +148,9 @@ static ssize_t bsdmem_ram_copy(unsigned long pfn, unsigned long va, void *buf,
  */
 static bool bsdmem_io_uncached_ok(u64 base)
 {
+	/* below the ISA hole the direct map has it write-back, untracked */
+	if (base < ISA_START_ADDRESS)
+		return false;
 	if (!pat_enabled() || base < SZ_1M)
 		return true;
 	return pat_pfn_immune_to_uc_mtrr(PHYS_PFN(base));
@@ -219,17 +254,22 @@ static ssize_t bsdmem_phys_step(u64 pos, void *buf, size_t len, bool write,
 static ssize_t bsdmem_kvirt_step(u64 pos, void *buf, size_t len, bool write)
 {
 	u64 phys;
-	int ret;
+	ssize_t ret;
 
 	if (!bsdmem_kaddr_range_ok(pos, len, bsdmem_va_bits()))
 		return -EFAULT;
-	ret = bsdmem_kmap_present(pos, write, &phys);
-	if (ret)
-		return ret;
+	bsdmem_page_access_begin();
+	ret = bsdmem_kaddr_walkable(pos) ? 0 : -EFAULT;
+	if (!ret)
+		ret = bsdmem_kmap_present(pos, write, &phys);
 	/* Kernel mappings of device memory are for /dev/bsdmem, not kmem. */
-	if (!page_is_ram(PHYS_PFN(phys)))
-		return -EFAULT;
-	return bsdmem_ram_copy(PHYS_PFN(phys), pos, buf, len, write);
+	if (!ret && !page_is_ram(PHYS_PFN(phys)))
+		ret = -EFAULT;
+	if (!ret)
+		ret = bsdmem_ram_copy_locked(PHYS_PFN(phys), pos, buf, len,
+					     write);
+	bsdmem_page_access_end();
+	return ret;
 }
 
 /*

@@ -6,17 +6,23 @@
 #ifndef _BSDMEM_COMPAT_H
 #define _BSDMEM_COMPAT_H
 
+#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/page-flags.h>
 
 /*
  * Unaccepted memory (TDX/SNP guests) has a page type since 6.5; the
- * Makefile looks for it in the kernel's headers.
+ * Makefile looks for it in the kernel's headers. The kernel marks only
+ * the first page of each unaccepted MAX_ORDER block; the rest of the
+ * block is untouchable as well (a #VE or #VC kills the guest).
  */
 static inline bool bsdmem_page_unaccepted(struct page *page)
 {
 #if defined(BSDMEM_HAVE_PAGE_UNACCEPTED) && IS_ENABLED(CONFIG_UNACCEPTED_MEMORY)
-	return PageUnaccepted(page);
+	unsigned long first = ALIGN_DOWN(page_to_pfn(page), MAX_ORDER_NR_PAGES);
+	struct page *head = pfn_to_online_page(first);
+
+	return PageUnaccepted(page) || (head && PageUnaccepted(head));
 #else
 	return false;
 #endif

@@ -122,6 +122,14 @@ static loff_t bsdmem_llseek(struct file *file, loff_t offset, int whence)
 	u64 pos;
 	int ret;
 
+	/*
+	 * The position is an address: a holder without the privilege may
+	 * not choose where a privileged process it hands the fd to (a
+	 * set-user-ID program writing to its standard error) will write.
+	 */
+	ret = bsdmem_privilege_check();
+	if (ret)
+		return ret;
 	ret = bsdmem_lseek_pos((u64)file->f_pos, offset, whence, &pos);
 	if (ret)
 		return ret;

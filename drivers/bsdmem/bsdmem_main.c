@@ -28,6 +28,7 @@ static void __exit bsdmem_exit(void)
 {
 	bsdmem_dev_unregister();
 	bsdmem_ranges_release_all();
+	bsdmem_mmap_exit();
 	bsdmem_hotplug_unregister();
 }
 

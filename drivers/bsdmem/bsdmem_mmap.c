@@ -35,6 +35,8 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
+#include <asm/e820/types.h>
+#include <asm/io.h>
 #include <asm/memtype.h>
 #include "bsdmem.h"
 #include "bsdmem_compat.h"
@@ -47,6 +49,7 @@ struct bsdmem_map {
 	unsigned long		end_pfn;
 	bool			read_only;	/* write-protected range */
 	bool			sync;		/* O_SYNC: uncached */
+	struct mutex		lock;		/* serialises recording in held */
 	struct xarray		held;		/* pfn -> folio held, or value */
 	struct bsdmem_range_user user;		/* keeps the ranges as they are */
 };
@@ -58,7 +61,9 @@ static LIST_HEAD(bsdmem_maps);
  * Held pages are not freed when their owner lets go, and nobody is
  * charged for them: one mapping of all RAM, touched once, would keep
  * every page freed afterwards. So at most this share of RAM (in percent)
- * is held by all mappings together; a fault beyond it is SIGBUS.
+ * is held by all mappings together; a fault beyond it is SIGBUS. What a
+ * reference holds is the whole folio (a THP, a 1 GiB hugetlb page), so
+ * each folio a mapping holds counts with all its pages, once.
  */
 static unsigned int bsdmem_mmap_hold_pct = 25;
 module_param_named(mmap_hold_pct, bsdmem_mmap_hold_pct, uint, 0644);
@@ -66,12 +71,70 @@ MODULE_PARM_DESC(mmap_hold_pct,
 		 "Most RAM, in percent, that /dev/bsdmem mappings may hold (default: 25)");
 static atomic_long_t bsdmem_held_pages;
 
-static bool bsdmem_hold_allowed(void)
+static bool bsdmem_hold_charge(long pages)
 {
-	unsigned long max = totalram_pages() / 100 *
-			    min(READ_ONCE(bsdmem_mmap_hold_pct), 100U);
+	long max = totalram_pages() / 100 *
+		   min(READ_ONCE(bsdmem_mmap_hold_pct), 100U);
 
-	return atomic_long_inc_return(&bsdmem_held_pages) <= max;
+	if (atomic_long_add_return(pages, &bsdmem_held_pages) <= max)
+		return true;
+	atomic_long_sub(pages, &bsdmem_held_pages);
+	return false;
+}
+
+/*
+ * Pages below the legacy ISA hole (0xa0000) are RAM or firmware data the
+ * kernel maps write-back, but PAT tracks them as memory nobody reserved,
+ * so a page table entry made for them would be uncached (UC-): a cache
+ * alias of the direct map. Linux's /dev/mem reserves write-back for its
+ * mapping; bsdmem holds one write-back reservation per such page, taken
+ * at the first fault and kept until the module goes.
+ */
+#define BSDMEM_LOW_PAGES	PHYS_PFN(ISA_START_ADDRESS)
+static void __iomem *bsdmem_low_wb[BSDMEM_LOW_PAGES];
+static DEFINE_MUTEX(bsdmem_low_lock);
+
+static int bsdmem_low_page_reserve_wb(unsigned long pfn)
+{
+	int ret = 0;
+
+	if (pfn >= BSDMEM_LOW_PAGES || !pat_enabled())
+		return 0;
+	mutex_lock(&bsdmem_low_lock);
+	if (!bsdmem_low_wb[pfn])
+		bsdmem_low_wb[pfn] = ioremap_cache(PFN_PHYS(pfn), PAGE_SIZE);
+	if (!bsdmem_low_wb[pfn])
+		ret = -EINVAL;	/* held by somebody with another type */
+	mutex_unlock(&bsdmem_low_lock);
+	return ret;
+}
+
+void bsdmem_mmap_exit(void)
+{
+	unsigned long pfn;
+
+	for (pfn = 0; pfn < BSDMEM_LOW_PAGES; pfn++) {
+		if (bsdmem_low_wb[pfn])
+			iounmap(bsdmem_low_wb[pfn]);
+		bsdmem_low_wb[pfn] = NULL;
+	}
+}
+
+/*
+ * Does the entry at pfn keep a page of [start, end) in use? A held folio
+ * reaches beyond its own page: a 1 GiB hugetlb page spans several memory
+ * blocks, and none of them can be offlined while it is held.
+ */
+static bool bsdmem_entry_in(void *entry, unsigned long pfn,
+			    unsigned long start, unsigned long end)
+{
+	unsigned long first = pfn, last = pfn;
+
+	if (!xa_is_value(entry)) {
+		first = folio_pfn(entry);
+		last = first + folio_nr_pages(entry) - 1;
+	}
+	return first < end && last >= start;
 }
 
 /*
@@ -82,15 +145,23 @@ static bool bsdmem_hold_allowed(void)
  */
 bool bsdmem_maps_hold(unsigned long start, unsigned long end)
 {
+	unsigned long from = start > BSDMEM_FOLIO_MAX_PAGES ?
+			     start - BSDMEM_FOLIO_MAX_PAGES : 0;
 	struct bsdmem_map *m;
 	unsigned long pfn;
 	bool found = false;
+	void *entry;
 
 	mutex_lock(&bsdmem_maps_lock);
 	list_for_each_entry(m, &bsdmem_maps, node) {
-		pfn = start;
-		if (xa_find(&m->held, &pfn, end - 1, XA_PRESENT))
-			found = true;
+		xa_for_each_range(&m->held, pfn, entry, from, end - 1) {
+			if (bsdmem_entry_in(entry, pfn, start, end)) {
+				found = true;
+				break;
+			}
+			if (pfn < start)	/* skip to the block */
+				cond_resched();
+		}
 	}
 	mutex_unlock(&bsdmem_maps_lock);
 	return found;
@@ -100,16 +171,20 @@ static void bsdmem_map_release(struct kref *ref)
 {
 	struct bsdmem_map *m = container_of(ref, struct bsdmem_map, ref);
 	unsigned long pfn, n = 0;
-	void *entry;
+	void *entry, *last = NULL;
 
 	mutex_lock(&bsdmem_maps_lock);
 	list_del(&m->node);
 	mutex_unlock(&bsdmem_maps_lock);
 	bsdmem_range_user_del(&m->user);
+	/* a folio's pages are consecutive: it was charged at its first */
 	xa_for_each(&m->held, pfn, entry) {
 		if (!xa_is_value(entry)) {
+			if (entry != last)
+				atomic_long_sub(folio_nr_pages(entry),
+						&bsdmem_held_pages);
+			last = entry;
 			folio_put(entry);
-			atomic_long_dec(&bsdmem_held_pages);
 		}
 		if (!(++n & 1023))
 			cond_resched();
@@ -132,21 +207,53 @@ static void bsdmem_vma_close(struct vm_area_struct *vma)
 	kref_put(&m->ref, bsdmem_map_release);
 }
 
+/* Does the mapping hold folio already, through another of its pages? */
+static bool bsdmem_map_has_folio(struct bsdmem_map *m, struct folio *folio)
+{
+	unsigned long pfn, first = folio_pfn(folio);
+	void *entry;
+
+	xa_for_each_range(&m->held, pfn, entry, first,
+			  first + folio_nr_pages(folio) - 1)
+		if (entry == folio)
+			return true;
+	return false;
+}
+
 /*
  * Remember that pfn is mapped: entry is the folio whose reference the
- * mapping now owns, or a value entry for a page mapped without one.
+ * mapping now owns (it is dropped on failure), or a value entry for a
+ * page mapped without one. A folio new to the mapping is charged to
+ * mmap_hold_pct with all its pages.
  */
 static int bsdmem_map_record(struct bsdmem_map *m, unsigned long pfn,
 			     void *entry)
 {
-	int ret = xa_insert(&m->held, pfn, entry, GFP_KERNEL_ACCOUNT);
+	long charge = 0;
+	int ret = 0;
 
-	if (ret && !xa_is_value(entry)) {
-		folio_put(entry);
-		atomic_long_dec(&bsdmem_held_pages);
+	mutex_lock(&m->lock);
+	if (xa_load(&m->held, pfn))	/* another fault got there first */
+		goto drop;
+	if (!xa_is_value(entry) && !bsdmem_map_has_folio(m, entry)) {
+		charge = folio_nr_pages(entry);
+		if (!bsdmem_hold_charge(charge)) {
+			ret = -ENOSPC;
+			goto drop;
+		}
 	}
-	/* somebody else's fault got there first */
-	return ret == -EBUSY ? 0 : ret;
+	ret = xa_insert(&m->held, pfn, entry, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		atomic_long_sub(charge, &bsdmem_held_pages);
+		goto drop;
+	}
+	mutex_unlock(&m->lock);
+	return 0;
+drop:
+	mutex_unlock(&m->lock);
+	if (!xa_is_value(entry))
+		folio_put(entry);
+	return ret;
 }
 
 /*
@@ -173,17 +280,17 @@ static int bsdmem_fault_ram(struct bsdmem_map *m, unsigned long pfn,
 	if (PageReserved(pfn_to_page(pfn))) {
 		if (!bsdmem_reserved_page_stays(pfn))
 			return -EPERM;
+		ret = bsdmem_low_page_reserve_wb(pfn);
+		if (ret)
+			return ret;
 		return bsdmem_map_record(m, pfn, xa_mk_value(0));
 	}
-	if (!bsdmem_hold_allowed()) {
-		atomic_long_dec(&bsdmem_held_pages);
-		return -ENOSPC;
-	}
+	/* every RAM page below 0xa0000 is reserved: none is mapped uncached */
+	if (pfn < BSDMEM_LOW_PAGES)
+		return -EPERM;
 	folio = bsdmem_page_hold(pfn);
-	if (IS_ERR(folio)) {
-		atomic_long_dec(&bsdmem_held_pages);
+	if (IS_ERR(folio))
 		return PTR_ERR(folio);
-	}
 	return bsdmem_map_record(m, pfn, folio);
 }
 
@@ -194,9 +301,14 @@ static int bsdmem_fault_ram(struct bsdmem_map *m, unsigned long pfn,
  */
 static int bsdmem_fault_io(struct bsdmem_map *m, unsigned long pfn)
 {
+	int ret;
+
 	if (m->sync && pat_enabled() && pfn >= PHYS_PFN(SZ_1M) &&
 	    !pat_pfn_immune_to_uc_mtrr(pfn))
 		return -EINVAL;
+	ret = bsdmem_low_page_reserve_wb(pfn);
+	if (ret)
+		return ret;
 	return bsdmem_map_record(m, pfn, xa_mk_value(0));
 }
 
@@ -263,7 +375,9 @@ static vm_fault_t bsdmem_vma_pfn_mkwrite(struct vm_fault *vmf)
 	unsigned long pfn = vmf->pgoff;
 	u64 phys;
 
-	if (m->read_only)
+	if (m->read_only || bsdmem_lockdown_check())
+		return VM_FAULT_SIGBUS;
+	if (bsdmem_strict_devmem && !bsdmem_strict_pfn_allowed(pfn))
 		return VM_FAULT_SIGBUS;
 	if (page_is_ram(pfn) &&
 	    bsdmem_kmap_present((unsigned long)pfn_to_kaddr(pfn), true, &phys))
@@ -315,6 +429,7 @@ int bsdmem_mmap_setup(struct file *file, struct vm_area_struct *vma)
 		return ret;
 	}
 	kref_init(&m->ref);
+	mutex_init(&m->lock);
 	xa_init(&m->held);
 	m->start_pfn = vma->vm_pgoff;
 	m->end_pfn = vma->vm_pgoff + (size >> PAGE_SHIFT);

@@ -168,6 +168,23 @@ static bool bsdmem_folio_holdable(struct folio *folio, struct page *page)
 }
 
 /*
+ * The same question asked of a page before any reference is taken, from
+ * its flags as they are now: a speculative reference on a page that may
+ * not be held is not harmless either. A CMA or gigantic page handed back
+ * with free_contig_range() at that moment is reported as still in use
+ * (WARN), and a reserved page freed with free_reserved_page() has its
+ * count reset under the reference.
+ */
+static bool bsdmem_page_looks_holdable(struct page *page)
+{
+	if (PageReserved(page))
+		return false;
+	if (PageSlab(page) || PageHuge(page) || PageTable(page))
+		return true;
+	return PageLRU(page) || READ_ONCE(compound_head(page)->mapping);
+}
+
+/*
  * A long-lived reference on the RAM page at pfn, for a pinned range or a
  * mapping: the folio, or ERR_PTR(-EIO) when poisoned, (-EFAULT) when it
  * is not there to hold or not in the direct map, (-EPERM) when it is not
@@ -186,6 +203,8 @@ struct folio *bsdmem_page_hold(unsigned long pfn)
 	if (ret)
 		return ERR_PTR(ret);
 	page = pfn_to_page(pfn);
+	if (!bsdmem_page_looks_holdable(page))
+		return ERR_PTR(-EPERM);
 	folio = bsdmem_folio_try_get(page);
 	if (!folio)
 		return ERR_PTR(-EFAULT);

@@ -47,6 +47,8 @@ struct bsdmem_range {
 	int		type;		/* one MDF_ cache-type bit */
 	char		owner[8];
 	struct page	**pages;	/* RAM: pinned for the range's life */
+	unsigned long	held_start;	/* RAM: the pfns its folios span */
+	unsigned long	held_end;
 	void __iomem	*io;		/* device UC/WT/WB: holds the memtype */
 };
 
@@ -242,6 +244,16 @@ static bool bsdmem_ram_alone(struct bsdmem_range *r)
 		if (!folio_test_anon(folio) || folio_mapped(folio) ||
 		    folio_test_swapcache(folio) || folio_test_hugetlb(folio))
 			return false;
+		/*
+		 * Unmapped is not enough: a page being migrated shows no
+		 * mappings and gets them back, KSM maps a stable page
+		 * again, and a pinned page (io_uring, AF_XDP, a pipe
+		 * after vmsplice) is still written by someone. Each of
+		 * them holds a reference: the range's must be the only one.
+		 */
+		if (folio_test_large(folio) || folio_test_ksm(folio) ||
+		    folio_ref_count(folio) != 1)
+			return false;
 		if (!(i & 1023))
 			cond_resched();
 	}
@@ -367,6 +379,10 @@ static int bsdmem_pin(struct bsdmem_range *r)
 		if (!r->pages[i])
 			goto undo;
 	}
+	/* a pinned huge page keeps all of itself, beyond the range too */
+	r->held_start = folio_pfn(page_folio(r->pages[0]));
+	r->held_end = folio_pfn(page_folio(r->pages[n - 1])) +
+		      folio_nr_pages(page_folio(r->pages[n - 1]));
 	return 0;
 undo:
 	bsdmem_unpin(r, i);
@@ -643,9 +659,14 @@ bool bsdmem_ranges_cover(unsigned long start, unsigned long end)
 	mutex_lock(&bsdmem_ranges_lock);
 	for (i = 0; i < BSDMEM_MAX_RANGES; i++) {
 		struct bsdmem_range *r = &bsdmem_ranges[i];
+		u64 base = r->base, len = r->len;
 
+		if (r->used && r->ram) {
+			base = PFN_PHYS(r->held_start);
+			len = PFN_PHYS(r->held_end - r->held_start);
+		}
 		if (r->used &&
-		    bsdmem_ranges_overlap(r->base, r->len, PFN_PHYS(start),
+		    bsdmem_ranges_overlap(base, len, PFN_PHYS(start),
 					  PFN_PHYS(end - start)))
 			found = true;
 	}

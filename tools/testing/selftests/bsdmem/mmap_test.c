@@ -233,6 +233,87 @@ TEST(held_pages_are_capped)
 }
 
 /*
+ * A reference holds a whole folio, so a page of a THP counts with all its
+ * 512 pages. With the cap at 1 percent of RAM, one page of each of more
+ * THPs than that holds must run into it.
+ */
+TEST(held_huge_pages_count_whole)
+{
+	const char *knob = "/sys/module/bsdmem/parameters/mmap_hold_pct";
+	const size_t huge = 2UL << 20;
+	long cap = meminfo_kib("MemTotal") / 4 / 100;
+	int fd = open_dev(BSDMEM_DEV_PATH, O_RDONLY);
+	int want = cap / 512 + 4, thps = 0, mapped, sig = 0;
+	uint8_t **maps, *a, *h;
+	char old[16];
+	uint64_t pa;
+
+	ASSERT_GT(cap, 0);
+	maps = calloc(want, sizeof(*maps));
+	a = mmap(NULL, (want + 1) * huge, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_MAPPED(a);
+	ASSERT_TRUE(maps != NULL);
+	h = (uint8_t *)(((uintptr_t)a + huge - 1) & ~(huge - 1));
+	madvise(h, want * huge, MADV_HUGEPAGE);
+	memset(h, 0x5a, want * huge);
+	for (int i = 0; i < want; i++) {
+		pa = virt_to_phys_pagemap(h + i * huge);
+		thps += pa && (kpage_read("/proc/kpageflags", pa) >> 22 & 1);
+	}
+	if (thps < want)
+		SKIP("only %d of %d regions became transparent huge pages",
+		     thps, want);
+	ASSERT_EQ(read_line(knob, old, sizeof(old)), 0);
+	ASSERT_EQ(write_line(knob, "1"), 0);
+	for (mapped = 0; mapped < want; mapped++) {
+		pa = virt_to_phys_pagemap(h + mapped * huge);
+		maps[mapped] = mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, fd,
+				    (off_t)pa);
+		if (maps[mapped] == MAP_FAILED)
+			break;
+		sig = probe_access(maps[mapped], false);
+		if (sig)
+			break;
+	}
+	ASSERT_EQ(write_line(knob, old), 0);
+	TH_LOG("cap %ld pages: the THP after %d held is %s", cap, mapped,
+	       sig ? strsignal(sig) : "mapped");
+	for (int i = 0; i < mapped && i < want; i++)
+		munmap(maps[i], PAGE_SZ);
+	ASSERT_EQ(sig, SIGBUS);
+	ASSERT_LE(mapped, cap / 512 + 1);
+}
+
+/*
+ * Below 0xa0000, PAT tracks RAM and firmware data as memory nobody
+ * reserved: the entry a fault makes would be uncached over the kernel's
+ * write-back direct map, unless the mapping holds write-back, as Linux's
+ * /dev/mem does. A RAM page and the page where RAM ends (the EBDA).
+ */
+TEST(low_pages_are_mapped_write_back)
+{
+	static const uint64_t pages[] = { 0x1000, 0x9f000 };
+	int fd = open_dev(BSDMEM_DEV_PATH, O_RDONLY);
+	uint8_t *m;
+
+	if (pat_has("x", 0, 0) < 0)
+		SKIP("no %s (debugfs or PAT missing)", PAT_LIST);
+	for (unsigned int i = 0; i < ARRAY_SIZE(pages); i++) {
+		m = mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, fd,
+			 (off_t)pages[i]);
+		ASSERT_MAPPED(m);
+		ASSERT_EQ(probe_access(m, false), 0);
+		TH_LOG("0x%llx: write-back reservation %s",
+		       (unsigned long long)pages[i],
+		       pat_has("write-back", pages[i], pages[i] + PAGE_SZ) == 1 ?
+		       "held" : "missing");
+		EXPECT_EQ(pat_has("write-back", pages[i], pages[i] + PAGE_SZ), 1);
+		munmap(m, PAGE_SZ);
+	}
+}
+
+/*
  * An fd handed to a process without CAP_SYS_RAWIO serves it nothing:
  * read, write, mmap and ioctl all ask again.
  */
@@ -263,11 +344,15 @@ TEST(passed_fd_without_privilege_is_refused)
 			 errno == EPERM) << 3;
 		errno = 0;
 		bad |= !(read(kfd, buf, 8) == -1 && errno == EPERM) << 4;
+		/* the position is where a privileged writer would write */
+		errno = 0;
+		bad |= !(lseek(fd, 0x1000, SEEK_SET) == -1 &&
+			 errno == EPERM) << 5;
 		_exit(bad);
 	}
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	ASSERT_TRUE(WIFEXITED(status));
-	TH_LOG("refusal bitmap (read, write, mmap, ioctl, kmem): %#x",
+	TH_LOG("refusal bitmap (read, write, mmap, ioctl, kmem, lseek): %#x",
 	       WEXITSTATUS(status));
 	ASSERT_EQ(WEXITSTATUS(status), 0);
 }

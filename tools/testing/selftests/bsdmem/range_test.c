@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include "harness.h"
@@ -310,10 +312,14 @@ TEST(owner_is_truncated_to_seven_characters)
 TEST(uncached_own_locked_page_and_back)
 {
 	int fd = open_clean();
-	uint8_t *p = locked_page(0x3c), *m;
-	uint64_t pa = virt_to_phys_pagemap(p);
+	uint8_t *p, *m;
+	uint64_t pa;
 	char buf[8];
 
+	/* munmap must drop every reference but the range's */
+	ASSERT_EQ(stay_on_this_cpu(), 0);
+	p = locked_page(0x3c);
+	pa = virt_to_phys_pagemap(p);
 	ASSERT_NE(pa, 0);
 	ASSERT_EQ(ram_memtype(pa), MT_WB);
 	/* a page a process maps write-back cannot become uncached */
@@ -348,6 +354,37 @@ TEST(uncached_own_locked_page_and_back)
 }
 
 /*
+ * Unmapped is not alone: a page that a pipe still holds (vmsplice) is
+ * read by somebody else through the write-back direct map, so its cache
+ * type cannot change.
+ */
+TEST(page_held_by_a_pipe_stays_write_back)
+{
+	int fd = open_clean(), pfd[2];
+	uint8_t *p;
+	struct iovec iov;
+	uint64_t pa;
+
+	ASSERT_EQ(stay_on_this_cpu(), 0);
+	p = locked_page(0x4e);
+	pa = virt_to_phys_pagemap(p);
+	ASSERT_NE(pa, 0);
+	ASSERT_EQ(pipe(pfd), 0);
+	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
+			    MDF_WRITEBACK, "pipe"), 0);
+	iov.iov_base = p;
+	iov.iov_len = PAGE_SZ;
+	ASSERT_EQ(vmsplice(pfd[1], &iov, 1, 0), (ssize_t)PAGE_SZ);
+	ASSERT_EQ(munmap(p, PAGE_SZ), 0);
+	ASSERT_ERRNO(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
+			       MDF_UNCACHEABLE, "pipe"), EBUSY);
+	ASSERT_EQ(ram_memtype(pa), MT_WB);
+	close(pfd[0]);
+	close(pfd[1]);
+	ASSERT_EQ(range_set(fd, MEMRANGE_SET_REMOVE, pa, PAGE_SZ, 0, NULL), 0);
+}
+
+/*
  * The range pins its pages: when their owner exits they stay allocated
  * (freeing a page with a non-WB memtype would be a "Bad page state" BUG,
  * which the harness catches in the console) until the range goes.
@@ -358,6 +395,8 @@ TEST(ram_range_pins_its_pages)
 	uint64_t pa = 0;
 	pid_t pid;
 
+	/* the owner's exit must drop every reference but the range's */
+	ASSERT_EQ(stay_on_this_cpu(), 0);
 	ASSERT_EQ(pipe(pfd), 0);
 	pid = fork();
 	if (pid == 0) {

@@ -17,10 +17,14 @@ TEST(setup_live_ranges)
 {
 	int fd = open_dev(BSDMEM_DEV_PATH, O_RDWR);
 	uint64_t len, bar = vga_bar0(&len);
-	uint8_t *p = locked_page(7);
-	uint64_t pa = virt_to_phys_pagemap(p);
+	uint8_t *p;
+	uint64_t pa;
 	FILE *f = fopen(STATE, "w");
 
+	/* munmap must drop every reference but the range's */
+	ASSERT_EQ(stay_on_this_cpu(), 0);
+	p = locked_page(7);
+	pa = virt_to_phys_pagemap(p);
 	ASSERT_NE(bar, 0);
 	ASSERT_NE(pa, 0);
 	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, bar, 1 << 20,

@@ -39,6 +39,12 @@ int write_line(const char *path, const char *val);
  * process; returns the signal that killed it, 0 if none did.
  */
 int probe_access(uint8_t *p, bool write);
+/*
+ * Keep this process (and its children) on the CPU it runs on: the kernel
+ * batches page references per CPU, and only the local batch is drained
+ * when a page is unmapped. 0 or -1.
+ */
+int stay_on_this_cpu(void);
 /* The first /proc/iomem region named name: its start, 0 if none. */
 uint64_t iomem_find(const char *name, uint64_t *end);
 
