@@ -20,7 +20,7 @@ deps:
 	@tools/testing/scripts/install-deps.sh
 
 deps-demo:
-	@NEED_KUNIT=0 NEED_DBG=0 tools/testing/scripts/install-deps.sh
+	@NEED_KUNIT=0 NEED_DBG=0 NEED_FLAVOURS=0 tools/testing/scripts/install-deps.sh
 
 # One build tree per kernel, so 6.1 and 6.12 objects never mix. Warnings
 # (W=1, sparse C=2) fail the build.

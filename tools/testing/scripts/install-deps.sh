@@ -3,9 +3,14 @@
 # Install what building and testing bsdmem needs on a Debian 12 host.
 # Idempotent: only missing packages are fetched. Kernel versions are
 # discovered from the archive, never hard-coded.
+#
+# Besides the generic kernels, the cloud and rt flavours of the same two
+# ABIs (NEED_FLAVOURS=0 leaves them out): about 270 MB of packages, and each
+# image comes with its modules into /lib/modules and /boot.
 set -euo pipefail
 
 need_kunit=${NEED_KUNIT:-1}
+need_flavours=${NEED_FLAVOURS:-1}
 
 newest() {
 	# newest package name matching an anchored regex, by version sort
@@ -41,6 +46,34 @@ abi61=$(apt-cache depends linux-image-amd64 2>/dev/null |
 	sed -n 's/.*Depends: linux-image-\(6\.1\.[^ ]*-amd64\)$/\1/p' | head -n 1)
 [ -n "$abi61" ] && [ "${NEED_DBG:-1}" = 1 ] && pkgs="$pkgs linux-image-$abi61-dbg"
 [ "$need_kunit" = 1 ] && pkgs="$pkgs linux-source-6.12"
+
+# The flavours, by exact name: the 6.1 ABI that linux-image-amd64 depends
+# on (signed image, as that metapackage has it) and the 6.12 version found
+# above (unsigned image, as for the generic one). A name the archive does
+# not know is an error here, not a kernel quietly left out later.
+flavour_pkgs() {
+	local k=$1 img=$2 p
+
+	for p in "$img" "linux-headers-$k"; do
+		if ! apt-cache show "$p" >/dev/null 2>&1; then
+			echo "install-deps: no package $p in the archive" >&2
+			exit 1
+		fi
+		echo "$p"
+	done
+}
+if [ "$need_flavours" = 1 ]; then
+	if [ -z "$abi61" ] || [ -z "$img612" ]; then
+		echo "install-deps: no 6.1 ABI or 6.12 version found for the flavours" >&2
+		exit 1
+	fi
+	for fl in cloud rt; do
+		k61=${abi61%-amd64}-$fl-amd64
+		k612=${ver612%-amd64}-$fl-amd64
+		pkgs="$pkgs $(flavour_pkgs "$k61" "linux-image-$k61")"
+		pkgs="$pkgs $(flavour_pkgs "$k612" "linux-image-$k612-unsigned")"
+	done
+fi
 pkgs="$pkgs ${EXTRA_PKGS:-}"
 
 missing=""
