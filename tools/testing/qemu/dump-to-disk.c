@@ -4,7 +4,9 @@
  * block device, for the host to read back. The first 4 KiB of the device
  * get an index, one line per dump: "name offset length".
  *
- *   dump-to-disk /dev/vda
+ *   dump-to-disk /dev/vda [core|core.gz|core.zst]...
+ *
+ * With names, only those dumps are taken (the smoke level takes one).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,10 +29,23 @@ int main(int argc, char **argv)
 	};
 	char index[4096] = "";
 	off_t off = 1 << 20;
-	int mem, disk;
+	int mem, disk, want[ARRAY_SIZE(kinds)];
 
-	if (argc != 2)
+	if (argc < 2)
 		return 2;
+	for (unsigned int i = 0; i < ARRAY_SIZE(kinds); i++)
+		want[i] = argc == 2;
+	for (int a = 2; a < argc; a++) {
+		unsigned int i = 0;
+
+		while (i < ARRAY_SIZE(kinds) && strcmp(argv[a], kinds[i].name))
+			i++;
+		if (i == ARRAY_SIZE(kinds)) {
+			fprintf(stderr, "dump-to-disk: no dump named %s\n", argv[a]);
+			return 2;
+		}
+		want[i] = 1;
+	}
 	mem = open(BSDMEM_DEV_PATH, O_RDONLY);
 	disk = open(argv[1], O_RDWR);
 	if (mem < 0 || disk < 0) {
@@ -42,6 +57,8 @@ int main(int argc, char **argv)
 					      .compression = kinds[i].comp };
 		off_t end;
 
+		if (!want[i])
+			continue;
 		if (lseek(disk, off, SEEK_SET) != off ||
 		    ioctl(mem, MEM_KERNELDUMP, &a)) {
 			fprintf(stderr, "dump-to-disk: %s: %s\n", kinds[i].name,
