@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: every test level on both stock kernels. Each level prints
+# make check: every test level on both generic stock kernels, the build
+# and a smoke level on their cloud and rt flavours. Each level prints
 # TAP-style lines ("ok - name", "not ok - name", "ok - name # SKIP why");
 # this script shows them, counts them and ends with one line
 #   N passed, N failed, N skipped
@@ -42,8 +43,15 @@ else
 	echo "not ok - kernels.both_stock_kernels_installed # found: $kvers" | tee -a "$tally"
 fi
 
+fvers=$(tools/testing/scripts/kernels.sh flavours)
+if [ "$(echo "$fvers" | grep -c .)" -eq 4 ]; then
+	echo "ok - kernels.flavour_kernels_installed" >> "$tally"
+else
+	echo "not ok - kernels.flavour_kernels_installed # found: $fvers" | tee -a "$tally"
+fi
+
 run_level lint tools/testing/scripts/checkpatch.sh
-for k in $kvers; do
+for k in $kvers $fvers; do
 	run_level "build.$k" tools/testing/scripts/build-module.sh "$k"
 done
 run_level build.tools sh -c 'make -s tools >/dev/null && echo "ok - build.tools"'
@@ -52,6 +60,10 @@ run_level debug tools/testing/run-debug-tier.sh
 for k in $kvers; do
 	run_level "selftests.$k" tools/testing/run-selftests.sh "$k"
 	run_level "readers.$k" tools/testing/run-readers.sh "$k"
+done
+# The cloud and rt flavours: a smoke level (README: which tier runs where).
+for k in $fvers; do
+	run_level "smoke.$k" tools/testing/run-smoke.sh "$k"
 done
 
 passed=$(grep -c '^ok - ' "$tally" | tr -d ' ')
