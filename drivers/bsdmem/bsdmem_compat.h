@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The differences between the kernels bsdmem supports (6.1 and 6.12), kept
- * in one place so the rest of the driver reads the same on both.
+ * The differences between the kernels bsdmem supports (6.1, 6.12 and 7.x),
+ * kept in one place so the rest of the driver reads the same on all.
  */
 #ifndef _BSDMEM_COMPAT_H
 #define _BSDMEM_COMPAT_H
@@ -9,6 +9,7 @@
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/page-flags.h>
+#include <asm/msr.h>
 
 /*
  * Unaccepted memory (TDX/SNP guests) has a page type since 6.5; the
@@ -60,6 +61,19 @@ static inline void bsdmem_vma_set_pfnmap(struct vm_area_struct *vma)
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 #else
 	vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+#endif
+}
+
+/*
+ * The 64-bit MSR accessors were renamed from "l" to "q" in 6.16
+ * (rdmsrl_safe() became rdmsrq_safe()), with the old names removed.
+ */
+static inline int bsdmem_rdmsr_safe(u32 msr, u64 *val)
+{
+#ifdef BSDMEM_HAVE_RDMSRQ_SAFE
+	return rdmsrq_safe(msr, val);
+#else
+	return rdmsrl_safe(msr, val);
 #endif
 }
 

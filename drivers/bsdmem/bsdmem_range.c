@@ -86,16 +86,16 @@ static void bsdmem_mtrr_read(struct bsdmem_mtrr_regs *r)
 
 	memset(r, 0, sizeof(*r));
 	if (!boot_cpu_has(X86_FEATURE_MTRR) ||
-	    rdmsrl_safe(MSR_MTRRcap, &r->cap) ||
-	    rdmsrl_safe(MSR_MTRRdefType, &r->def_type))
+	    bsdmem_rdmsr_safe(MSR_MTRRcap, &r->cap) ||
+	    bsdmem_rdmsr_safe(MSR_MTRRdefType, &r->def_type))
 		return;
 	for (i = 0; i < BSDMEM_MTRR_FIXED_MSRS; i++)
-		if (rdmsrl_safe(fixed_msrs[i], &r->fixed[i]))
+		if (bsdmem_rdmsr_safe(fixed_msrs[i], &r->fixed[i]))
 			return;
 	vcnt = min_t(unsigned int, r->cap & 0xff, BSDMEM_MTRR_MAX_VAR);
 	for (i = 0; i < vcnt; i++)
-		if (rdmsrl_safe(MTRRphysBase_MSR(i), &r->var_base[i]) ||
-		    rdmsrl_safe(MTRRphysMask_MSR(i), &r->var_mask[i]))
+		if (bsdmem_rdmsr_safe(MTRRphysBase_MSR(i), &r->var_base[i]) ||
+		    bsdmem_rdmsr_safe(MTRRphysMask_MSR(i), &r->var_mask[i]))
 			return;
 	r->present = true;
 }
