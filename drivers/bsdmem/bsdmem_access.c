@@ -153,7 +153,7 @@ static bool bsdmem_io_uncached_ok(u64 base)
 		return false;
 	if (!pat_enabled() || base < SZ_1M)
 		return true;
-	return pat_pfn_immune_to_uc_mtrr(PHYS_PFN(base));
+	return bsdmem_pat_uncached_ok(PHYS_PFN(base));
 }
 
 /*

@@ -6,9 +6,11 @@
 #ifndef _BSDMEM_COMPAT_H
 #define _BSDMEM_COMPAT_H
 
+#include <linux/io.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/page-flags.h>
+#include <asm/memtype.h>
 #include <asm/msr.h>
 
 /*
@@ -74,6 +76,32 @@ static inline int bsdmem_rdmsr_safe(u32 msr, u64 *val)
 	return rdmsrq_safe(msr, val);
 #else
 	return rdmsrl_safe(msr, val);
+#endif
+}
+
+/*
+ * May device memory at pfn be mapped uncached: does the kernel not hold
+ * it write-back? pat_pfn_immune_to_uc_mtrr() answers, but 7.x exports it
+ * to KVM only (EXPORT_SYMBOL_FOR_KVM; the Makefile reads Module.symvers).
+ * There PAT is asked for a write-combining reservation of the page, which
+ * is dropped at once: PAT hands back the type the page is held with, and
+ * refuses a WC request on memory held write-back, quietly. The answers
+ * differ for memory held write-through only, which the reservation takes.
+ * For memory that is not RAM the reservation touches nothing but PAT's
+ * own table; while it lives, another mapping of the page would be given
+ * an uncached type, as during the uncached access that follows anyway.
+ * Callers have seen the page is not RAM inside the hotplug window: PAT
+ * would mark a RAM page WC.
+ */
+static inline bool bsdmem_pat_uncached_ok(unsigned long pfn)
+{
+#ifdef BSDMEM_HAVE_PAT_IMMUNE_EXPORT
+	return pat_pfn_immune_to_uc_mtrr(pfn);
+#else
+	if (arch_io_reserve_memtype_wc(PFN_PHYS(pfn), PAGE_SIZE))
+		return false;
+	arch_io_free_memtype_wc(PFN_PHYS(pfn), PAGE_SIZE);
+	return true;
 #endif
 }
 

@@ -304,7 +304,7 @@ static int bsdmem_fault_io(struct bsdmem_map *m, unsigned long pfn)
 	int ret;
 
 	if (m->sync && pat_enabled() && pfn >= PHYS_PFN(SZ_1M) &&
-	    !pat_pfn_immune_to_uc_mtrr(pfn))
+	    !bsdmem_pat_uncached_ok(pfn))
 		return -EINVAL;
 	ret = bsdmem_low_page_reserve_wb(pfn);
 	if (ret)
