@@ -11,7 +11,10 @@
 #   apt-private.sh newest REGEX        newest package name matching REGEX
 #   apt-private.sh version PKG         candidate version of PKG
 #   apt-private.sh srcversion PKG      version of source package PKG (sid)
-#   apt-private.sh download DIR PKG..  download .debs into DIR, print paths
+#   apt-private.sh versions PKG        every version of PKG, newest first
+#   apt-private.sh depends PKG[=VER]   names PKG depends on directly
+#   apt-private.sh download DIR PKG[=VER]..
+#                                      download .debs into DIR, print paths
 #   apt-private.sh source DIR PKG      download and unpack a source package
 #
 # Environment: BSDMEM_CACHE (default ~/.cache/bsdmem),
@@ -54,12 +57,20 @@ opts=(-o "Dir::Etc::sourcelist=$apt/etc/sources.list"
       -o "Acquire::Languages=none")
 
 private_update() {
-	# one update a day is enough; a failed one is retried next time
-	if [ -n "$(find "$apt/lists" -maxdepth 1 -name '*sid*Packages*' \
-		-mmin -1440 2>/dev/null | head -n 1)" ]; then
+	# One update a day is enough; a failed one is retried next time.
+	# A stamp of our own: apt dates the lists as the mirror does.
+	if [ -n "$(find "$apt/updated" -mmin -1440 2>/dev/null)" ]; then
 		return 0
 	fi
-	apt-get "${opts[@]}" -qq update
+	if apt-get "${opts[@]}" -qq update; then
+		touch "$apt/updated"
+	elif [ -n "$(find "$apt/lists" -maxdepth 1 -name '*Packages*' | head -n 1)" ]; then
+		# Stale lists still name real packages: go on with them, loudly.
+		echo "apt-private: update failed, using the lists of" \
+			"$(date -r "$apt/lists" '+%F %R')" >&2
+	else
+		return 1
+	fi
 }
 
 cmd=${1:-}
@@ -79,14 +90,30 @@ srcversion)
 	private_update
 	apt-cache "${opts[@]}" showsrc --only-source "$1" |
 		sed -n 's/^Version: *//p' | sort -V | tail -n 1 | grep . ;;
+versions)
+	private_update
+	apt-cache "${opts[@]}" madison "$1" |
+		awk -F' *[|] *' '$3 ~ /Packages/ {print $2}' |
+		sort -urV ;;
+depends)
+	private_update
+	apt-cache "${opts[@]}" show "$1" | sed -n '/^Depends:/{s/^Depends: *//p;q}' |
+		tr ',' '\n' | sed 's/^ *//; s/[ (].*//; /^$/d' ;;
 download)
 	private_update
 	dir=$1
 	shift
 	mkdir -p "$dir"
 	(cd "$dir" && apt-get "${opts[@]}" -qq download "$@" >/dev/null)
+	# The file of the version asked for (an epoch's colon is %3a in
+	# the name), or of the only or newest one in DIR.
 	for p in "$@"; do
-		ls "$dir/${p}_"*.deb
+		if [ "${p#*=}" != "$p" ]; then
+			v=${p#*=}
+			ls "$dir/${p%%=*}_${v//:/%3a}_"*.deb
+		else
+			ls "$dir/${p}_"*.deb | sort -V | tail -n 1
+		fi
 	done ;;
 source)
 	private_update
