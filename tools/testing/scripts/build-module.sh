@@ -3,6 +3,10 @@
 # Build bsdmem.ko for one kernel in build/<kver>/, with W=1 and sparse;
 # any warning fails. Prints a TAP line and keeps the log.
 #
+# The kernel's tree is /lib/modules/<kver>/build (an installed headers
+# package) or, for a kernel of a newer suite, the one fetch-kernel.sh
+# prepared in the cache ($BSDMEM_CACHE/kernels/<kver>/build).
+#
 # A sparse pass that did not run fails too. kbuild quietly goes on without
 # a checker it cannot use: from 7.x it prints "C=2 specified, but sparse is
 # not available or not up to date" (bookworm's sparse 0.6.4 is too old for
@@ -23,6 +27,7 @@ build=${BUILD:-$top/build}
 dir="$build/$kver"
 log="$dir/build.log"
 kdir="/lib/modules/$kver/build"
+cached="${BSDMEM_CACHE:-${HOME:?}/.cache/bsdmem}/kernels/$kver/build"
 name="build.$kver.module_w1_sparse_clean"
 # kbuild's words when it drops the checker (scripts/checker-valid.sh)
 dropped='specified, but .* is not available or not up to date'
@@ -49,6 +54,11 @@ EOF
 }
 
 mkdir -p "$dir"
+[ -f "$kdir/Makefile" ] || kdir=$cached
+[ -f "$kdir/Makefile" ] ||
+	fail /dev/null "no tree to build against: neither /lib/modules/$kver/build" \
+		"nor $cached; for a kernel of a newer suite run" \
+		"tools/testing/scripts/fetch-kernel.sh $kver"
 
 # The sparse that knows every kernel we build for (bookworm's is too old
 # for 7.x): sid's, built once into the cache by build-sparse.sh. The
@@ -88,7 +98,7 @@ if [ $rc -ne 0 ]; then
 	fail "$canary/build.log" "the sparse canary module did not build" \
 		"$(sparse_help)"
 fi
-if ! grep -qE '^ *CHECK +.*/canary\.c$' "$canary/build.log" ||
+if ! grep -qE '^ *CHECK +(.*/)?canary\.c$' "$canary/build.log" ||
    ! grep -qE 'canary\.c:[0-9]+:[0-9]+: warning: dereference of noderef expression' \
 	"$canary/build.log"; then
 	fail "$canary/build.log" \
@@ -113,9 +123,12 @@ fi
 # bsdmem.mod lists the module's objects; C=2 checks each source every time
 objs=$(grep -E '\.o$' "$dir/drivers/bsdmem/bsdmem.mod" 2>/dev/null)
 [ -n "$objs" ] || fail "$log" "no object list in $dir/drivers/bsdmem/bsdmem.mod"
-checked=$(awk '$1 == "CHECK" { print $2 }' "$log")
+# Paths are absolute before 6.13 and relative to the module from then on
+# (which has bsdmem.mod say ./x.o and CHECK say x.c).
+checked=$(awk '$1 == "CHECK" { sub(/^\.\//, "", $2); print $2 }' "$log")
 unchecked=""
 for o in $objs; do
+	o=${o#./}
 	grep -qxF "${o%.o}.c" <<<"$checked" || unchecked="$unchecked ${o##*/}"
 done
 [ -z "$unchecked" ] ||
