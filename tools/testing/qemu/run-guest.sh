@@ -14,6 +14,10 @@
 # -K boots a kernel of our own (bsdmem built in, so no -m) instead of
 # /boot/vmlinuz-KVER; give its release as KVER and its .config as -C.
 #
+# A stock kernel not installed on the host (no /boot/vmlinuz-KVER) is
+# taken from the cache, as fetch-kernel.sh left it: its image, config
+# and modules under $BSDMEM_CACHE/kernels/KVER/root.
+#
 # -C is the kernel's config, found in the guest as /boot/config-KVER
 # (default: the host's /boot/config-KVER, when there is one).
 #
@@ -54,6 +58,18 @@ done
 [ -n "$kver" ] && { [ -n "$module" ] || [ -n "$kimage" ]; } &&
 	[ -n "$script" ] && [ -n "$out" ] ||
 	{ echo "run-guest: -k, -m (or -K), -s and -o are required" >&2; exit 2; }
+# kroot: where the stock modules are, "" for the host's /lib/modules
+kroot=""
+if [ -z "$kimage" ] && [ ! -e "/boot/vmlinuz-$kver" ]; then
+	kroot="${BSDMEM_CACHE:-${HOME:?}/.cache/bsdmem}/kernels/$kver/root"
+	if [ ! -f "$kroot/boot/vmlinuz-$kver" ]; then
+		echo "run-guest: no /boot/vmlinuz-$kver nor $kroot:" \
+			"tools/testing/scripts/fetch-kernel.sh $kver fetches it" >&2
+		exit 2
+	fi
+	kimage=$kroot/boot/vmlinuz-$kver
+	kconfig=${kconfig:-$kroot/boot/config-$kver}
+fi
 kimage=${kimage:-/boot/vmlinuz-$kver}
 kconfig=${kconfig:-/boot/config-$kver}
 
@@ -100,7 +116,7 @@ for m in "${stock[@]}"; do
 		*) cp "$path" "$root/lib/modules/stock/$name" ;;
 		esac
 		echo "$name" >> "$root/lib/modules/stock.order"
-	done < <(modprobe -S "$kver" --show-depends "$m")
+	done < <(modprobe ${kroot:+-d "$kroot"} -S "$kver" --show-depends "$m")
 done
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz"
