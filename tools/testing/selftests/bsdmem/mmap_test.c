@@ -121,6 +121,76 @@ TEST(huge_mapping_costs_nothing_up_front)
 }
 
 /*
+ * PAT's entries above 1 MiB: the first held write-back and the first held
+ * uncached-minus (0 for none), and how many entries there are (-1 when
+ * the list cannot be read).
+ */
+static int pat_held(unsigned long long *wb, unsigned long long *uc)
+{
+	char line[256], t[64];
+	unsigned long long s, e;
+	FILE *f = fopen(PAT_LIST, "r");
+	int n = 0;
+
+	*wb = 0;
+	*uc = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!pat_parse(line, t, sizeof(t), &s, &e))
+			continue;
+		n++;
+		if (s < (1ULL << 20))
+			continue;
+		if (!*wb && !strcmp(t, "write-back"))
+			*wb = s;
+		if (!*uc && !strcmp(t, "uncached-minus"))
+			*uc = s;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * O_SYNC asks for an uncached mapping, which PAT cannot make of memory
+ * the kernel holds write-back (the firmware tables ACPI keeps mapped): the
+ * page faults SIGBUS, and maps without O_SYNC. Memory held uncached maps
+ * with O_SYNC. Asking PAT leaves none of its entries behind.
+ */
+TEST(o_sync_mapping_of_memory_held_write_back_is_refused)
+{
+	unsigned long long wb, uc, wb2, uc2;
+	int n = pat_held(&wb, &uc), fd, sfd;
+	uint8_t *m, *sm;
+
+	if (n < 0)
+		SKIP("no %s (debugfs or PAT missing)", PAT_LIST);
+	if (!wb)
+		SKIP("no memory held write-back above 1 MiB");
+	fd = open_dev(BSDMEM_DEV_PATH, O_RDONLY);
+	sfd = open_dev(BSDMEM_DEV_PATH, O_RDONLY | O_SYNC);
+	sm = mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, sfd, (off_t)wb);
+	m = mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, fd, (off_t)wb);
+	ASSERT_MAPPED(sm);
+	ASSERT_MAPPED(m);
+	TH_LOG("write-back at %#llx, uncached-minus at %#llx", wb, uc);
+	ASSERT_EQ(probe_access(sm, false), SIGBUS);
+	ASSERT_EQ(probe_access(m, false), 0);
+	munmap(sm, PAGE_SZ);
+	munmap(m, PAGE_SZ);
+	if (uc) {
+		sm = mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, sfd,
+			  (off_t)uc);
+		ASSERT_MAPPED(sm);
+		ASSERT_EQ(probe_access(sm, false), 0);
+		munmap(sm, PAGE_SZ);
+	}
+	ASSERT_EQ(pat_held(&wb2, &uc2), n);
+	close(fd);
+	close(sfd);
+}
+
+/*
  * Fill nearly all free memory in a child, so freed pages get reused, yet
  * stay clear of the OOM killer, whose report fails the boot. MemAvailable
  * leaves out the zones' reserves (THP raises the watermarks to some 32 MiB
