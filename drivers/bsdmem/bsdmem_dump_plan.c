@@ -42,14 +42,20 @@ static bool bsdmem_pfn_mapped(unsigned long pfn)
 	return pte && (pte_flags(*pte) & _PAGE_PRESENT);
 }
 
-/* Kernel-owned: reserved, slab, page tables, or allocated without an owner. */
+/*
+ * Kernel-owned: reserved, slab, page tables, or allocated without an owner.
+ * Slab is asked of the folio: PageSlab() of a tail page is false since it
+ * reads the page's own type (7.x), and slab pages hold no reference there,
+ * so the tail pages of a multi-page slab (task_structs) were left out.
+ */
 static bool bsdmem_page_is_kernel(struct page *page)
 {
 	struct page *head;
 
 	if (!bsdmem_page_readable(page))
 		return false;
-	if (PageReserved(page) || PageSlab(page) || PageTable(page))
+	if (PageReserved(page) || PageTable(page) ||
+	    folio_test_slab(page_folio(page)))
 		return true;
 	head = compound_head(page);
 	if (!page_ref_count(head))		/* free (buddy, pcp lists) */
