@@ -81,7 +81,7 @@ if [ ! -f "$vmlinux" ]; then
 		nok crash_log "$why"
 		nok drgn_release "$why" ;;
 	*)
-		why="no debug vmlinux for $kver (tools/testing/scripts/fetch-kernel.sh --dbg $kver fetches one for a kernel of a newer suite)"
+		why="no debug vmlinux for $kver (linux-image-$kver-dbg; for a kernel in the cache, tools/testing/scripts/fetch-kernel.sh --dbg $kver)"
 		skp crash_log "$why"
 		skp drgn_release "$why" ;;
 	esac
