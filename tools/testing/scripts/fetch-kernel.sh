@@ -66,7 +66,7 @@ done_already() {
 	[ -f "$kernels/$1/build/Makefile" ] &&
 		[ -f "$kernels/$1/root/boot/vmlinuz-$1" ] &&
 		{ [ $dbg = 0 ] ||
-		  [ -f "$kernels/$1/root/usr/lib/debug/boot/vmlinux-$1" ]; }
+		  [ -s "$kernels/$1/root/usr/lib/debug/boot/vmlinux-$1" ]; }
 }
 
 # The release, from the package lists for newest-*: a generic image is
@@ -119,8 +119,10 @@ ver=$("$apt" version "$img") ||
 	die "no package $img in trixie, trixie-backports or sid"
 series=$(echo "$kver" | cut -d. -f1,2)
 srcpkg=linux-source-$series
-"$apt" versions "$srcpkg" | grep -qxF "$ver" ||
-	die "$img is $ver, but $srcpkg has no such version (has: $("$apt" versions "$srcpkg" | tr '\n' ' ')): cannot build modules for it"
+srcvers=$("$apt" versions "$srcpkg" | tr '\n' ' ')
+grep -qxF "$ver" <<<"${srcvers// /$'\n'}" ||
+	die "$img is $ver, but there is no $srcpkg of that version" \
+		"(${srcvers:-no $srcpkg at all}): cannot build modules for it"
 note "$kver: $img $ver, $srcpkg"
 
 # Unpack a package's files into a root, or one member of it to stdout.
@@ -133,19 +135,24 @@ member() {
 	dpkg-deb --fsys-tarfile "$1" | tar -xO --wildcards "$2"
 }
 
-# The debug vmlinux alone (a 7.8 GB package unpacked) is kept.
+# The debug vmlinux alone (a 7.8 GB package unpacked) is kept. Where
+# the packages use /usr/lib/modules, boot/vmlinux-KVER is a link to
+# lib/modules/KVER/vmlinux: all of them are unpacked, the link followed.
 debug_vmlinux() {
-	local deb dir=$1/root/usr/lib/debug/boot
+	local deb v dir=$1/root/usr/lib/debug/boot
 
 	note "downloading $img-dbg (1.2 GB) for its vmlinux"
 	deb=$("$apt" download "$tmp/debs" "$img-dbg=$ver") ||
 		die "cannot download $img-dbg=$ver"
-	member "$deb" "./usr/lib/debug/boot/vmlinux-$kver" \
-		>"$tmp/vmlinux-$kver" ||
-		die "no usr/lib/debug/boot/vmlinux-$kver in $deb"
+	mkdir -p "$tmp/dbg"
+	dpkg-deb --fsys-tarfile "$deb" |
+		tar -x -C "$tmp/dbg" --wildcards './usr/lib/debug/*vmlinux*' ||
+		die "cannot unpack a vmlinux from $deb"
 	rm -f "$deb"
+	v=$(realpath -e "$tmp/dbg/usr/lib/debug/boot/vmlinux-$kver") &&
+		[ -s "$v" ] || die "no usr/lib/debug/boot/vmlinux-$kver in $deb"
 	mkdir -p "$dir"
-	mv "$tmp/vmlinux-$kver" "$dir/"
+	mv "$v" "$dir/vmlinux-$kver"
 	echo "debug vmlinux: $img-dbg=$ver" >>"$1/info"
 }
 
@@ -198,7 +205,7 @@ for f in vmlinuz config System.map; do
 	[ -e "$root/$mods/$f" ] || die "no $f for $kver in ${pkgs[*]}"
 	ln -s "../$mods/$f" "$root/boot/$f-$kver"
 done
-depmod -b "$root" -F "$root/boot/System.map-$kver" "$kver" >>"$log" 2>&1 ||
+depmod -b "$root" "$kver" >>"$log" 2>&1 ||
 	die "depmod failed, see $log"
 [ -s "$root/lib/modules/$kver/modules.dep" ] || die "depmod made no modules.dep"
 
