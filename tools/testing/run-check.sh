@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: every test level on both generic stock kernels, the build
-# and a smoke level on their cloud and rt flavours. Each level prints
+# make check: every test level on both generic stock kernels and on the
+# newest 7.x in Debian's archive; the build and a smoke level on the cloud
+# and rt flavours of 6.1 and 6.12 and on trixie's 6.12. Each level prints
 # TAP-style lines ("ok - name", "not ok - name", "ok - name # SKIP why");
 # this script shows them, counts them and ends with one line
 #   N passed, N failed, N skipped
@@ -50,19 +51,38 @@ else
 	echo "not ok - kernels.flavour_kernels_installed # found: $fvers" | tee -a "$tally"
 fi
 
+# Kernels newer than bookworm's, fetched into the cache and never
+# installed (fetch-kernel.sh): the newest 7.x, with its debug vmlinux for
+# the readers, gets every level; trixie's 6.12 the smoke level.
+fetch() {
+	local name=$1 log="$BSDMEM_RESULTS/fetch-$1.log" k
+	shift
+	if k=$(tools/testing/scripts/fetch-kernel.sh "$@" 2>"$log"); then
+		echo "ok - kernels.fetch_$name" >> "$tally"
+		echo "$k"
+	else
+		echo "not ok - kernels.fetch_$name" | tee -a "$tally" >&2
+		sed 's/^/# /' "$log" | tail -20 >&2
+	fi
+}
+echo "=== fetch"
+newest7=$(fetch newest_7 --dbg newest-7)
+trixie612=$(fetch trixie_6_12 newest-6.12)
+echo "fetched: ${newest7:-(no 7.x)} ${trixie612:-(no trixie 6.12)}"
+
 run_level lint tools/testing/scripts/checkpatch.sh
-for k in $kvers $fvers; do
+for k in $kvers $newest7 $fvers $trixie612; do
 	run_level "build.$k" tools/testing/scripts/build-module.sh "$k"
 done
 run_level build.tools sh -c 'make -s tools >/dev/null && echo "ok - build.tools"'
 run_level kunit tools/testing/kunit/run-kunit.sh
 run_level debug tools/testing/run-debug-tier.sh
-for k in $kvers; do
+for k in $kvers $newest7; do
 	run_level "selftests.$k" tools/testing/run-selftests.sh "$k"
 	run_level "readers.$k" tools/testing/run-readers.sh "$k"
 done
 # The cloud and rt flavours: a smoke level (README: which tier runs where).
-for k in $fvers; do
+for k in $fvers $trixie612; do
 	run_level "smoke.$k" tools/testing/run-smoke.sh "$k"
 done
 
