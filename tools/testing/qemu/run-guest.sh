@@ -83,6 +83,7 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,mnt,lib/modules/stock,tests}
 cp /bin/busybox "$root/bin/busybox"
 cp "$here/guest-init.sh" "$root/init"
 cp "$script" "$root/guest.sh"
+cp "$here/guest-lib.sh" "$root/guest-lib.sh"
 [ -n "$module" ] && cp "$module" "$root/lib/modules/bsdmem.ko"
 for d in "${bindirs[@]}"; do
 	cp -a "$d"/. "$root/tests/"
