@@ -41,8 +41,11 @@ for f in "$ko" "$tests/dump-to-disk" "$tests/dev_test" "$tests/range_test_32"; d
 		finish
 	fi
 done
-if [ ! -f "/boot/vmlinuz-$kver" ]; then
-	nok prerequisites "no /boot/vmlinuz-$kver: install-deps.sh"
+# installed, or fetched into the cache (fetch-kernel.sh): run-guest.sh
+# boots either
+cached=${BSDMEM_CACHE:-${HOME:?}/.cache/bsdmem}/kernels/$kver/root/boot/vmlinuz-$kver
+if [ ! -f "/boot/vmlinuz-$kver" ] && [ ! -f "$cached" ]; then
+	nok prerequisites "no /boot/vmlinuz-$kver (install-deps.sh) nor $cached (fetch-kernel.sh)"
 	finish
 fi
 
