@@ -105,6 +105,20 @@ static inline bool bsdmem_pat_uncached_ok(unsigned long pfn)
 #endif
 }
 
+/*
+ * A page of a kmalloc() allocation too large for a slab: a page type of
+ * the folio in 7.x, whose pages are frozen at a count of zero, so that
+ * only the type tells them from free pages.
+ */
+static inline bool bsdmem_page_large_kmalloc(struct page *page)
+{
+#ifdef BSDMEM_HAVE_LARGE_KMALLOC_TYPE
+	return folio_test_large_kmalloc(page_folio(page));
+#else
+	return false;
+#endif
+}
+
 /* paddr_vmcoreinfo_note() moved from crash_core.h to vmcore_info.h in 6.9. */
 #ifdef BSDMEM_HAVE_VMCORE_INFO_H
 #include <linux/vmcore_info.h>

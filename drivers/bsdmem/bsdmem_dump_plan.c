@@ -55,7 +55,8 @@ static bool bsdmem_page_is_kernel(struct page *page)
 	if (!bsdmem_page_readable(page))
 		return false;
 	if (PageReserved(page) || PageTable(page) ||
-	    folio_test_slab(page_folio(page)))
+	    folio_test_slab(page_folio(page)) ||
+	    bsdmem_page_large_kmalloc(page))
 		return true;
 	head = compound_head(page);
 	if (!page_ref_count(head))		/* free (buddy, pcp lists) */

@@ -23,6 +23,7 @@ set -euo pipefail
 
 cache=${BSDMEM_CACHE:-${HOME:?}/.cache/bsdmem}
 mirror=${BSDMEM_MIRROR:-http://deb.debian.org/debian}
+security=${BSDMEM_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 apt=$cache/apt
 mkdir -p "$apt"/{lists/partial,archives/partial,etc/preferences.d,etc/apt.conf.d}
 apt=$(realpath "$apt")
@@ -31,6 +32,8 @@ apt=$(realpath "$apt")
 # version of a package, whichever suite has it.
 cat >"$apt/etc/sources.list" <<EOS
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie-updates main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $security trixie-security main
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie-backports main
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror sid main
 deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror sid main
@@ -41,6 +44,20 @@ Pin: release a=trixie-backports
 Pin-Priority: 500
 EOS
 : >>"$apt/status"
+
+# apt reads its configuration (/etc/apt/apt.conf.d) before any -o option
+# is seen: the host's hooks (APT::Update::Post-Invoke), its default
+# release and its foreign architectures would apply here too. APT_CONFIG
+# is read first and sends apt to a parts directory of our own instead.
+# Proxies of the environment (http_proxy) still apply. Release files are
+# not refused for their age: the archive this runs against may be a
+# snapshot, whose sid Release has outlived its Valid-Until.
+cat >"$apt/apt.conf" <<EOS
+Dir::Etc::main "/dev/null";
+Dir::Etc::parts "$apt/etc/apt.conf.d";
+APT::Architectures { "amd64"; };
+EOS
+export APT_CONFIG="$apt/apt.conf"
 
 opts=(-o "Dir::Etc::sourcelist=$apt/etc/sources.list"
       -o "Dir::Etc::sourceparts=-"
@@ -54,6 +71,7 @@ opts=(-o "Dir::Etc::sourcelist=$apt/etc/sources.list"
       -o "APT::Sandbox::User=root"
       -o "Debug::NoLocking=1"
       -o "APT::Get::List-Cleanup=0"
+      -o "Acquire::Check-Valid-Until=false"
       -o "Acquire::Languages=none")
 
 private_update() {
@@ -62,7 +80,9 @@ private_update() {
 	if [ -n "$(find "$apt/updated" -mmin -1440 2>/dev/null)" ]; then
 		return 0
 	fi
-	if apt-get "${opts[@]}" -qq update; then
+	# a list that could not be fetched is an error, not a warning, or a
+	# day would go by with some suites missing
+	if apt-get "${opts[@]}" -qq --error-on=any update; then
 		touch "$apt/updated"
 	elif [ -n "$(find "$apt/lists" -maxdepth 1 -name '*Packages*' | head -n 1)" ]; then
 		# Stale lists still name real packages: go on with them, loudly.
