@@ -319,7 +319,7 @@ TEST(held_huge_pages_count_whole)
 	const size_t huge = 2UL << 20;
 	long cap = meminfo_kib("MemTotal") / 4 / 100;
 	int fd = open_dev(BSDMEM_DEV_PATH, O_RDONLY);
-	int want = cap / 512 + 4, thps = 0, mapped, sig = 0;
+	int want = cap / 512 + 4, thps = 0, mapped, refit, sig = 0;
 	uint8_t **maps, *a, *h;
 	char old[16];
 	uint64_t pa;
@@ -334,8 +334,13 @@ TEST(held_huge_pages_count_whole)
 	madvise(h, want * huge, MADV_HUGEPAGE);
 	memset(h, 0x5a, want * huge);
 	for (int i = 0; i < want; i++) {
+		uint64_t flags;
+
 		pa = virt_to_phys_pagemap(h + i * huge);
-		thps += pa && (kpage_read("/proc/kpageflags", pa) >> 22 & 1);
+		flags = pa ? kpage_read("/proc/kpageflags", pa) : 0;
+		if (flags == ~0ULL)
+			SKIP("/proc/kpageflags cannot be read");
+		thps += flags >> 22 & 1;
 	}
 	if (thps < want)
 		SKIP("only %d of %d regions became transparent huge pages",
@@ -352,13 +357,33 @@ TEST(held_huge_pages_count_whole)
 		if (sig)
 			break;
 	}
-	ASSERT_EQ(write_line(knob, old), 0);
 	TH_LOG("cap %ld pages: the THP after %d held is %s", cap, mapped,
 	       sig ? strsignal(sig) : "mapped");
-	for (int i = 0; i < mapped && i < want; i++)
-		munmap(maps[i], PAGE_SZ);
+	for (int i = 0; i <= mapped && i < want; i++) {
+		if (maps[i] != MAP_FAILED)
+			munmap(maps[i], PAGE_SZ);
+		maps[i] = NULL;
+	}
+	/* all given back: as many fit again, none was left charged */
+	for (refit = 0; refit < mapped; refit++) {
+		pa = virt_to_phys_pagemap(h + refit * huge);
+		maps[refit] = mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, fd,
+				   (off_t)pa);
+		if (maps[refit] == MAP_FAILED) {
+			maps[refit] = NULL;
+			break;
+		}
+		if (probe_access(maps[refit], false))
+			break;
+	}
+	for (int i = 0; i < want; i++)
+		if (maps[i])
+			munmap(maps[i], PAGE_SZ);
+	ASSERT_EQ(write_line(knob, old), 0);
+	TH_LOG("after release, %d of %d fit again", refit, mapped);
 	ASSERT_EQ(sig, SIGBUS);
 	ASSERT_LE(mapped, cap / 512 + 1);
+	ASSERT_EQ(refit, mapped);
 }
 
 /*
