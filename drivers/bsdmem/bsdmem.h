@@ -6,6 +6,7 @@
 #ifndef _BSDMEM_H
 #define _BSDMEM_H
 
+#include <linux/mutex.h>
 #include <linux/sizes.h>
 #include <linux/types.h>
 #include <linux/fs.h>
@@ -116,6 +117,7 @@ enum bsdmem_space { BSDMEM_PHYS, BSDMEM_KVIRT };
 ssize_t bsdmem_access_step(enum bsdmem_space space, u64 pos, void *buf,
 			   size_t len, bool write, unsigned int f_flags);
 int bsdmem_kmap_present(unsigned long addr, bool write, u64 *phys);
+extern struct mutex bsdmem_uc_lock;
 unsigned int bsdmem_phys_bits(void);
 unsigned int bsdmem_va_bits(void);
 

@@ -195,6 +195,16 @@ static void __iomem *bsdmem_io_map(u64 base, int range_type, bool sync)
  * about RAM). The range's type is looked up first, outside the window,
  * since the range lock is taken before it elsewhere.
  */
+/*
+ * Device memory accesses, serialised: where PAT is asked with a passing
+ * write-combining reservation (bsdmem_pat_uncached_ok() on 7.x), a
+ * mapping made meanwhile (uncached, or write-back of MMIO, which PAT makes
+ * uncached) would be given write-combining, and the uncached mapping of
+ * another access would turn the question's answer to no. Faults of device
+ * pages take it too (bsdmem_mmap.c).
+ */
+DEFINE_MUTEX(bsdmem_uc_lock);
+
 static ssize_t bsdmem_io_copy(u64 pos, void *buf, size_t len, bool write,
 			      bool sync)
 {
@@ -204,6 +214,7 @@ static ssize_t bsdmem_io_copy(u64 pos, void *buf, size_t len, bool write,
 	void __iomem *va;
 
 	bsdmem_page_access_begin();
+	mutex_lock(&bsdmem_uc_lock);
 	if (bsdmem_page_changing(PHYS_PFN(base)) || page_is_ram(PHYS_PFN(base)))
 		goto out;
 	va = bsdmem_io_map(base, type, sync);
@@ -216,6 +227,7 @@ static ssize_t bsdmem_io_copy(u64 pos, void *buf, size_t len, bool write,
 	iounmap(va);
 	ret = len;
 out:
+	mutex_unlock(&bsdmem_uc_lock);
 	bsdmem_page_access_end();
 	return ret;
 }

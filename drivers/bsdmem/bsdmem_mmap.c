@@ -340,7 +340,7 @@ static vm_fault_t bsdmem_vma_fault(struct vm_fault *vmf)
 	struct vm_area_struct *vma = vmf->vma;
 	struct bsdmem_map *m = vma->vm_private_data;
 	unsigned long pfn = vmf->pgoff;
-	bool ram = false, writable = true;
+	bool ram = false, writable = true, uc = false;
 	vm_fault_t vret = VM_FAULT_SIGBUS;
 	int ret;
 
@@ -355,6 +355,10 @@ static vm_fault_t bsdmem_vma_fault(struct vm_fault *vmf)
 		ret = -EFAULT;
 	} else {
 		ram = page_is_ram(pfn);
+		/* asked and inserted with no other device access between */
+		uc = !ram;
+		if (uc)
+			mutex_lock(&bsdmem_uc_lock);
 		ret = ram ? bsdmem_fault_ram(m, pfn, &writable) :
 			    bsdmem_fault_io(m, pfn);
 	}
@@ -364,6 +368,8 @@ static vm_fault_t bsdmem_vma_fault(struct vm_fault *vmf)
 							     writable));
 	else if (ret == -ENOMEM)
 		vret = VM_FAULT_OOM;
+	if (uc)
+		mutex_unlock(&bsdmem_uc_lock);
 	bsdmem_page_access_end();
 	return vret;
 }

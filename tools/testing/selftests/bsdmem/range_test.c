@@ -330,6 +330,7 @@ TEST(uncached_own_locked_page_and_back)
 	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
 			    MDF_WRITEBACK, "ram"), 0);
 	ASSERT_EQ(munmap(p, PAGE_SZ), 0);
+	ASSERT_EQ(drain_page_batches(), 0);
 	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
 			    MDF_UNCACHEABLE, "ram"), 0);
 	ASSERT_EQ(ram_memtype(pa), MT_UC_MINUS);
@@ -376,6 +377,8 @@ TEST(page_held_by_a_pipe_stays_write_back)
 	iov.iov_len = PAGE_SZ;
 	ASSERT_EQ(vmsplice(pfd[1], &iov, 1, 0), (ssize_t)PAGE_SZ);
 	ASSERT_EQ(munmap(p, PAGE_SZ), 0);
+	/* only the pipe's reference is left beside the range's */
+	ASSERT_EQ(drain_page_batches(), 0);
 	ASSERT_ERRNO(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
 			       MDF_UNCACHEABLE, "pipe"), EBUSY);
 	ASSERT_EQ(ram_memtype(pa), MT_WB);
@@ -411,6 +414,7 @@ TEST(ram_range_pins_its_pages)
 	ASSERT_EQ(read(pfd[0], &pa, 8), 8);
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	ASSERT_EQ(status, 0);
+	ASSERT_EQ(drain_page_batches(), 0);
 	/* the owner is gone, the range still holds the page: now uncached */
 	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
 			    MDF_UNCACHEABLE, "pin"), 0);

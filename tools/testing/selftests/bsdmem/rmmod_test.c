@@ -33,6 +33,7 @@ TEST(setup_live_ranges)
 	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
 			    MDF_WRITEBACK, "rmmod"), 0);
 	ASSERT_EQ(munmap(p, PAGE_SZ), 0);
+	ASSERT_EQ(drain_page_batches(), 0);
 	ASSERT_EQ(range_set(fd, MEMRANGE_SET_UPDATE, pa, PAGE_SZ,
 			    MDF_UNCACHEABLE, "rmmod"), 0);
 	ASSERT_EQ(ram_memtype(pa), MT_UC_MINUS);

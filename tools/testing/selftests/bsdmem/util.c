@@ -215,3 +215,8 @@ int stay_on_this_cpu(void)
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set);
 }
+
+int drain_page_batches(void)
+{
+	return write_line("/proc/sys/vm/compact_memory", "1");
+}

@@ -45,6 +45,12 @@ int probe_access(uint8_t *p, bool write);
  * when a page is unmapped. 0 or -1.
  */
 int stay_on_this_cpu(void);
+/*
+ * Empty the per-CPU page batches of every CPU (lru_add, mlock), whose
+ * references outlive an munmap on kernels that no longer drain them there
+ * (7.x): compacting memory drains them first. 0 or -1.
+ */
+int drain_page_batches(void);
 /* The first /proc/iomem region named name: its start, 0 if none. */
 uint64_t iomem_find(const char *name, uint64_t *end);
 
