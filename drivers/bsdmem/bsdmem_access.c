@@ -189,22 +189,22 @@ static void __iomem *bsdmem_io_map(u64 base, int range_type, bool sync)
 }
 
 /*
+ * Device memory accesses, serialised: where PAT is asked with a passing
+ * write-combining reservation (bsdmem_pat_uncached_ok() on 7.x), a
+ * mapping made meanwhile (uncached, or write-back of MMIO, which PAT makes
+ * uncached) would be given write-combining, and the uncached mapping of
+ * another access would turn the question's answer to no. Faults of device
+ * pages and device memory ranges take it too.
+ */
+DEFINE_MUTEX(bsdmem_uc_lock);
+
+/*
  * Device memory (or holes) through a short-lived mapping, made with the
  * hotplug window held and the page seen not to be RAM inside it: a block
  * coming online cannot turn it into RAM under the ioremap() (which warns
  * about RAM). The range's type is looked up first, outside the window,
  * since the range lock is taken before it elsewhere.
  */
-/*
- * Device memory accesses, serialised: where PAT is asked with a passing
- * write-combining reservation (bsdmem_pat_uncached_ok() on 7.x), a
- * mapping made meanwhile (uncached, or write-back of MMIO, which PAT makes
- * uncached) would be given write-combining, and the uncached mapping of
- * another access would turn the question's answer to no. Faults of device
- * pages take it too (bsdmem_mmap.c).
- */
-DEFINE_MUTEX(bsdmem_uc_lock);
-
 static ssize_t bsdmem_io_copy(u64 pos, void *buf, size_t len, bool write,
 			      bool sync)
 {

@@ -312,17 +312,32 @@ static void bsdmem_io_unapply(struct bsdmem_range *r, int type)
 	r->io = NULL;
 }
 
+/*
+ * Device memory types are taken under bsdmem_uc_lock, as every other
+ * device access of ours: a type asked of PAT meanwhile (7.x's probe)
+ * would be handed to the range instead.
+ */
 static int bsdmem_range_apply(struct bsdmem_range *r, int type)
 {
-	return r->ram ? bsdmem_ram_apply(r, type) : bsdmem_io_apply(r, type);
+	int ret;
+
+	if (r->ram)
+		return bsdmem_ram_apply(r, type);
+	mutex_lock(&bsdmem_uc_lock);
+	ret = bsdmem_io_apply(r, type);
+	mutex_unlock(&bsdmem_uc_lock);
+	return ret;
 }
 
 static void bsdmem_range_unapply(struct bsdmem_range *r)
 {
-	if (r->ram)
+	if (r->ram) {
 		bsdmem_ram_unapply(r, r->type);
-	else
-		bsdmem_io_unapply(r, r->type);
+		return;
+	}
+	mutex_lock(&bsdmem_uc_lock);
+	bsdmem_io_unapply(r, r->type);
+	mutex_unlock(&bsdmem_uc_lock);
 }
 
 /* ---- RAM pinning ---- */

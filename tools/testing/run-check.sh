@@ -83,8 +83,12 @@ fetch_all() {
 fetched() {
 	cat "$BSDMEM_RESULTS/fetch-$1.kver" 2>/dev/null
 }
-fetch_all > "$BSDMEM_RESULTS/fetch.out" 2>&1 &
+# its own process group, so that an interrupted make check takes it along
+export tally
+export -f fetch fetch_all
+setsid bash -c fetch_all > "$BSDMEM_RESULTS/fetch.out" 2>&1 &
 fetch_pid=$!
+trap 'kill -- -$fetch_pid 2>/dev/null' EXIT
 
 run_level lint tools/testing/scripts/checkpatch.sh
 for k in $kvers $fvers; do

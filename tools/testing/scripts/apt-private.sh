@@ -18,19 +18,28 @@
 #   apt-private.sh source DIR PKG      download and unpack a source package
 #
 # Environment: BSDMEM_CACHE (default ~/.cache/bsdmem),
-# BSDMEM_MIRROR (default http://deb.debian.org/debian).
+# BSDMEM_MIRROR (default http://deb.debian.org/debian),
+# BSDMEM_SECURITY_MIRROR (default: BSDMEM_MIRROR with -security, or
+# http://deb.debian.org/debian-security).
 set -euo pipefail
 
 cache=${BSDMEM_CACHE:-${HOME:?}/.cache/bsdmem}
 mirror=${BSDMEM_MIRROR:-http://deb.debian.org/debian}
-security=${BSDMEM_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+# the security archive: beside a mirror of one's own, or Debian's
+if [ -n "${BSDMEM_MIRROR:-}" ]; then
+	security=${BSDMEM_SECURITY_MIRROR:-$mirror-security}
+else
+	security=${BSDMEM_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+fi
 apt=$cache/apt
 mkdir -p "$apt"/{lists/partial,archives/partial,etc/preferences.d,etc/apt.conf.d}
 apt=$(realpath "$apt")
 
 # trixie-backports is pinned like any other suite: apt picks the highest
 # version of a package, whichever suite has it.
-cat >"$apt/etc/sources.list" <<EOS
+# Written anew each time, and renamed into place: other runs may be
+# reading the old one (make check fetches in the background).
+cat >"$apt/etc/sources.list.$$" <<EOS
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie-updates main
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $security trixie-security main
@@ -38,6 +47,7 @@ deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie-ba
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror sid main
 deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror sid main
 EOS
+mv -f "$apt/etc/sources.list.$$" "$apt/etc/sources.list"
 cat >"$apt/etc/preferences.d/backports" <<EOS
 Package: *
 Pin: release a=trixie-backports
@@ -72,12 +82,21 @@ opts=(-o "Dir::Etc::sourcelist=$apt/etc/sources.list"
       -o "Debug::NoLocking=1"
       -o "APT::Get::List-Cleanup=0"
       -o "Acquire::Check-Valid-Until=false"
+      -o "Dir::Cache::pkgcache="
+      -o "Dir::Cache::srcpkgcache="
       -o "Acquire::Languages=none")
 
 private_update() {
 	# One update a day is enough; a failed one is retried next time.
-	# A stamp of our own: apt dates the lists as the mirror does.
+	# A stamp of our own: apt dates the lists as the mirror does. One
+	# update at a time (apt's own locking is off: it would take the
+	# host's lock files); the others wait for it and find the stamp.
+	# No binary caches (pkgcache) are written, which two runs at once
+	# could clobber: lists only.
+	exec 8>"$apt/.update.lock"
+	flock 8
 	if [ -n "$(find "$apt/updated" -mmin -1440 2>/dev/null)" ]; then
+		flock -u 8
 		return 0
 	fi
 	# a list that could not be fetched is an error, not a warning, or a
@@ -89,8 +108,10 @@ private_update() {
 		echo "apt-private: update failed, using the lists of" \
 			"$(date -r "$apt/lists" '+%F %R')" >&2
 	else
+		flock -u 8
 		return 1
 	fi
+	flock -u 8
 }
 
 cmd=${1:-}
