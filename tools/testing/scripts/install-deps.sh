@@ -84,11 +84,13 @@ done
 if [ -n "$missing" ]; then
 	# Only new packages: one that needs a newer version of something
 	# installed (libc6, libssl3, a kbuild...) would upgrade the machine,
-	# which is the administrator's call, not make check's.
+	# and one that conflicts would remove something: the administrator's
+	# call, not make check's.
 	upgrades=$(apt-get -s install --no-install-recommends $missing |
-		sed -n 's/^Inst \([^ ]*\) \[\([^]]*\)\].*/\1 (\2 installed)/p')
+		sed -n -e 's/^Inst \([^ ]*\) \[\([^]]*\)\].*/\1 (\2 installed)/p' \
+		       -e 's/^Remv \([^ ]*\).*/\1 (removed)/p')
 	if [ -n "$upgrades" ]; then
-		echo "install-deps: installing$missing would upgrade:" >&2
+		echo "install-deps: installing$missing would upgrade or remove:" >&2
 		echo "$upgrades" | sed 's/^/  /' >&2
 		echo "install-deps: upgrade those first (apt-get upgrade), or install the packages yourself" >&2
 		exit 1
