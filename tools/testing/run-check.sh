@@ -91,20 +91,30 @@ fetch_pid=$!
 trap 'kill -- -$fetch_pid 2>/dev/null' EXIT
 
 run_level lint tools/testing/scripts/checkpatch.sh
-for k in $kvers $fvers; do
-	run_level "build.$k" tools/testing/scripts/build-module.sh "$k"
-done
+# The tiers (README: which tier runs where), each over a list of kernels.
+build_tier() {
+	for k in "$@"; do
+		run_level "build.$k" tools/testing/scripts/build-module.sh "$k"
+	done
+}
+full_tier() {
+	for k in "$@"; do
+		run_level "selftests.$k" tools/testing/run-selftests.sh "$k"
+		run_level "readers.$k" tools/testing/run-readers.sh "$k"
+	done
+}
+smoke_tier() {
+	for k in "$@"; do
+		run_level "smoke.$k" tools/testing/run-smoke.sh "$k"
+	done
+}
+
+build_tier $kvers $fvers
 run_level build.tools sh -c 'make -s tools >/dev/null && echo "ok - build.tools"'
 run_level kunit tools/testing/kunit/run-kunit.sh
 run_level debug tools/testing/run-debug-tier.sh
-for k in $kvers; do
-	run_level "selftests.$k" tools/testing/run-selftests.sh "$k"
-	run_level "readers.$k" tools/testing/run-readers.sh "$k"
-done
-# The cloud and rt flavours: a smoke level (README: which tier runs where).
-for k in $fvers; do
-	run_level "smoke.$k" tools/testing/run-smoke.sh "$k"
-done
+full_tier $kvers
+smoke_tier $fvers
 
 echo "=== fetch (waiting for it)"
 wait "$fetch_pid"
@@ -112,16 +122,9 @@ cat "$BSDMEM_RESULTS/fetch.out"
 newest=$(fetched newest)
 trixie612=$(fetched trixie_6_12)
 echo "fetched: ${newest:-(no newest kernel)} ${trixie612:-(no trixie 6.12)}"
-for k in $newest $trixie612; do
-	run_level "build.$k" tools/testing/scripts/build-module.sh "$k"
-done
-for k in $newest; do
-	run_level "selftests.$k" tools/testing/run-selftests.sh "$k"
-	run_level "readers.$k" tools/testing/run-readers.sh "$k"
-done
-for k in $trixie612; do
-	run_level "smoke.$k" tools/testing/run-smoke.sh "$k"
-done
+build_tier $newest $trixie612
+full_tier $newest
+smoke_tier $trixie612
 
 passed=$(grep -c '^ok - ' "$tally" | tr -d ' ')
 skipped=$(grep -c '^ok - .*# SKIP' "$tally" | tr -d ' ')
