@@ -113,6 +113,9 @@ build_tier $kvers $fvers
 run_level build.tools sh -c 'make -s tools >/dev/null && echo "ok - build.tools"'
 run_level kunit tools/testing/kunit/run-kunit.sh
 run_level debug tools/testing/run-debug-tier.sh
+# the same, with PREEMPT_RT: the locking of Debian's rt flavour under lockdep
+run_level kunit-rt env BSDMEM_KUNIT_VARIANT=rt tools/testing/kunit/run-kunit.sh
+run_level debug-rt tools/testing/run-debug-tier.sh rt
 full_tier $kvers
 smoke_tier $fvers
 

@@ -8,6 +8,14 @@
 # any sanitizer, lockdep, kmemleak, WARN or BUG report fails the level.
 # Run after run-kunit.sh, which builds (and caches) the kernel.
 #
+#   run-debug-tier.sh [rt]
+#
+# rt boots the PREEMPT_RT kernel (no KASAN) run-kunit.sh builds with
+# BSDMEM_KUNIT_VARIANT=rt (lockdep and DEBUG_ATOMIC_SLEEP with sleeping
+# spinlocks, as on Debian's rt flavour), lines named debug-rt.*: the main
+# boot and memory hotplug, the paths that take locks. Booting locked down
+# or with strict_devmem=1 only refuses more, under the same locks.
+#
 # The QEMU timeouts are backstops for a guest that hangs as a whole, not a
 # measure of how long a run may take: a test that stops making progress is
 # stopped by the test harness itself. They leave room for this KASAN
@@ -16,16 +24,22 @@ set -uo pipefail
 
 top=$(realpath "$(dirname "$0")/../..")
 build=${BUILD:-$top/build}
-out=${BSDMEM_RESULTS:-$build/results}/debug-tier
+variant=${1:-}
+case $variant in
+'') level=debug ;;
+rt) level=debug-rt ;;
+*) echo "usage: $0 [rt]" >&2; exit 2 ;;
+esac
+out=${BSDMEM_RESULTS:-$build/results}/debug-tier${variant:+-$variant}
 cache=${BSDMEM_CACHE:-$HOME/.cache/bsdmem}
 version=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null |
 	tr -c 'A-Za-z0-9.+-' '_')
-kbuild=$cache/kunit/build-$version
+kbuild=$cache/kunit/build-$version${variant:+-$variant}
 kimage=$kbuild/arch/x86/boot/bzImage
 
 if [ ! -f "$kimage" ]; then
-	echo "not ok - debug.kernel_built # no $kimage: run-kunit.sh builds it"
-	echo "RESULT debug 0 1 0"
+	echo "not ok - $level.kernel_built # no $kimage: run-kunit.sh builds it"
+	echo "RESULT $level 0 1 0"
 	exit 1
 fi
 # The guest sees the kernel's own release and config (strict_test reads it).
@@ -38,9 +52,23 @@ guest() {
 guest -s "$top/tools/testing/qemu/guest-debug.sh" \
 	-b "$build/tools/tests" -b "$build/tools/bin" \
 	-a "kunit.enable=0 kmemleak=on" -o "$out" -t 7200
-"$top/tools/testing/scripts/tap-summary.py" debug "$out/results.log" \
+"$top/tools/testing/scripts/tap-summary.py" "$level" "$out/results.log" \
 	"$out/verdict"
 rc=$?
+
+# Memory hotplug: the guest needs ACPI memory hotplug to see the DIMM.
+hout=$out-hotplug
+if grep -qx 'CONFIG_ACPI_HOTPLUG_MEMORY=y' "$kbuild/.config"; then
+	guest -D -s "$top/tools/testing/qemu/guest-hotplug.sh" \
+		-b "$build/tools/tests" \
+		-a "kunit.enable=0 memhp_default_state=offline" -o "$hout" -t 7200
+	"$top/tools/testing/scripts/tap-summary.py" "$level" "$hout/results.log" \
+		"$hout/verdict" || rc=1
+else
+	echo "not ok - $level.hotplug.kernel_config # CONFIG_ACPI_HOTPLUG_MEMORY is not set in the debug kernel (drivers/bsdmem/.kunitconfig)"
+	rc=1
+fi
+[ "$variant" = rt ] && exit $rc
 
 # Booted locked down, the built-in driver itself must refuse.
 for mode in integrity confidentiality; do
@@ -48,7 +76,7 @@ for mode in integrity confidentiality; do
 	guest -s "$top/tools/testing/qemu/guest-lockdown.sh" \
 		-b "$build/tools/tests" -a "kunit.enable=0 lockdown=$mode" \
 		-o "$lout" -t 2400
-	"$top/tools/testing/scripts/tap-summary.py" debug "$lout/results.log" \
+	"$top/tools/testing/scripts/tap-summary.py" "$level" "$lout/results.log" \
 		"$lout/verdict" || rc=1
 done
 
@@ -61,19 +89,6 @@ truncate -s 1M "$sout/disk.img"
 guest -s "$top/tools/testing/qemu/guest-strict.sh" -b "$build/tools/tests" \
 	-d "$sout/disk.img" \
 	-a "kunit.enable=0 kmemleak=on bsdmem.strict_devmem=1" -o "$sout" -t 7200
-"$top/tools/testing/scripts/tap-summary.py" debug "$sout/results.log" \
+"$top/tools/testing/scripts/tap-summary.py" "$level" "$sout/results.log" \
 	"$sout/verdict" || rc=1
-
-# Memory hotplug: the guest needs ACPI memory hotplug to see the DIMM.
-hout=$out-hotplug
-if grep -qx 'CONFIG_ACPI_HOTPLUG_MEMORY=y' "$kbuild/.config"; then
-	guest -D -s "$top/tools/testing/qemu/guest-hotplug.sh" \
-		-b "$build/tools/tests" \
-		-a "kunit.enable=0 memhp_default_state=offline" -o "$hout" -t 7200
-	"$top/tools/testing/scripts/tap-summary.py" debug "$hout/results.log" \
-		"$hout/verdict" || rc=1
-else
-	echo "not ok - debug.hotplug.kernel_config # CONFIG_ACPI_HOTPLUG_MEMORY is not set in the debug kernel (drivers/bsdmem/.kunitconfig)"
-	rc=1
-fi
 exit $rc

@@ -23,6 +23,14 @@
 # kernel or a run without test cases counts as one failure. Exit status
 # is non-zero when anything failed.
 #
+# BSDMEM_KUNIT_VARIANT=rt builds and runs the same kernel with PREEMPT_RT
+# (in .../kunit/build-<version>-rt, lines named kunit-rt.*): spinlocks
+# become sleeping locks, so lockdep and DEBUG_ATOMIC_SLEEP there see what
+# Debian's rt flavour would do. That config is drivers/bsdmem/.kunitconfig
+# without transparent huge pages (PREEMPT_RT excludes them) and without
+# KASAN: the plain debug kernel has it, and without it this kernel boots
+# several times faster under TCG.
+#
 # Environment: BSDMEM_CACHE, BSDMEM_RESULTS, BSDMEM_KUNIT_TIMEOUT
 # (seconds for the QEMU run, default 1800: a backstop, not a limit),
 # BSDMEM_KUNIT_JOBS (default nproc), BSDMEM_VERBOSE=1 (also copy
@@ -30,11 +38,18 @@
 
 set -euo pipefail
 
+variant=${BSDMEM_KUNIT_VARIANT:-}
+case $variant in
+'') level=kunit ;;
+rt) level=kunit-rt ;;
+*) echo "BSDMEM_KUNIT_VARIANT=$variant: only rt is known" >&2; exit 2 ;;
+esac
+
 # Anything going wrong before kunit.py runs is reported as one failure.
 setup_fail() {
-	echo "not ok - kunit.setup"
+	echo "not ok - $level.setup"
 	echo "# $*"
-	echo "RESULT kunit 0 1 0"
+	echo "RESULT $level 0 1 0"
 	exit 1
 }
 trap 'setup_fail "line $LINENO: \"$BASH_COMMAND\" failed (exit $?)"' ERR
@@ -43,7 +58,7 @@ trap 'setup_fail "line $LINENO: \"$BASH_COMMAND\" failed (exit $?)"' ERR
 script_dir=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
 repo=$(realpath "$script_dir/../../..")
 results=${BSDMEM_RESULTS:-$repo/build/results}
-log=$results/kunit.log
+log=$results/$level.log
 timeout=${BSDMEM_KUNIT_TIMEOUT:-1800}
 jobs=${BSDMEM_KUNIT_JOBS:-$(nproc)}
 pkg=linux-source-6.12
@@ -68,7 +83,7 @@ mkdir -p "$cache/kunit"
 cache=$(realpath "$cache")
 kdir=$cache/kunit
 tree=$kdir/$pkg-$version
-build=$kdir/build-$version
+build=$kdir/build-$version${variant:+-$variant}
 
 # One run at a time per cache: the tree and build dir are shared.
 exec 9>"$kdir/.lock"
@@ -116,6 +131,25 @@ else
 	echo "# ccache not installed: building without it" >&2
 fi
 
+kunitconfig=$repo/drivers/bsdmem/.kunitconfig
+if [ "$variant" = rt ]; then
+	kunitconfig=$build.kunitconfig
+	mkdir -p "$build"
+	{
+		grep -v -e '^CONFIG_TRANSPARENT_HUGEPAGE=' -e '^CONFIG_KASAN=' \
+			"$repo/drivers/bsdmem/.kunitconfig"
+		echo '# PREEMPT_RT, as in Debian'"'"'s rt flavour (no THP there)'
+		echo 'CONFIG_EXPERT=y'
+		echo 'CONFIG_PREEMPT_RT=y'
+	} >"$kunitconfig.tmp"
+	# unchanged content keeps kunit.py from reconfiguring
+	if cmp -s "$kunitconfig.tmp" "$kunitconfig"; then
+		rm -f "$kunitconfig.tmp"
+	else
+		mv "$kunitconfig.tmp" "$kunitconfig"
+	fi
+fi
+
 # test.log is only rewritten when the kernel boots; a stale one must not
 # be mistaken for this run's results.
 rm -f "$build/test.log"
@@ -123,7 +157,7 @@ rm -f "$build/test.log"
 kunit_cmd=(python3 "$tree/tools/testing/kunit/kunit.py" run
 	--arch=x86_64
 	--qemu_config="$script_dir/qemu_x86_64_tcg.py"
-	--kunitconfig=drivers/bsdmem/.kunitconfig
+	--kunitconfig="$kunitconfig"
 	--build_dir="$build"
 	--make_options="CC=$cc"
 	--make_options="HOSTCC=$hostcc"
@@ -154,12 +188,13 @@ if [ -f "$build/test.log" ]; then
 fi
 
 # 4. Summarise from the kernel's KTAP.
-python3 - "$build/test.log" "$kunit_rc" "$log" "$repo" "$tree" <<'EOF'
+python3 - "$build/test.log" "$kunit_rc" "$log" "$repo" "$tree" "$level" <<'EOF'
 import os
 import re
 import sys
 
 test_log, kunit_log, repo, tree = sys.argv[1], sys.argv[3], sys.argv[4], sys.argv[5]
+level = sys.argv[6]
 kunit_rc = int(sys.argv[2])
 
 VERSION = re.compile(r'\b(K?TAP) version [0-9]+\s*$')
@@ -300,16 +335,16 @@ counts = {'ok': 0, 'fail': 0, 'skip': 0}
 for status, name, reason, diag in out:
 	counts[status] += 1
 	if status == 'ok':
-		print(f'ok - kunit.{name}')
+		print(f'ok - {level}.{name}')
 	elif status == 'skip':
-		print(f'ok - kunit.{name} # SKIP {reason}'.rstrip())
+		print(f'ok - {level}.{name} # SKIP {reason}'.rstrip())
 	else:
-		print(f'not ok - kunit.{name}')
+		print(f'not ok - {level}.{name}')
 		if reason:
 			print('# ' + reason)
 		for d in diag:
 			print('#   ' + show(d))
 print(f'# log: {kunit_log}')
-print(f"RESULT kunit {counts['ok']} {counts['fail']} {counts['skip']}")
+print(f"RESULT {level} {counts['ok']} {counts['fail']} {counts['skip']}")
 sys.exit(1 if counts['fail'] else 0)
 EOF
