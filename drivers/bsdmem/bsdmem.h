@@ -40,6 +40,30 @@ int bsdmem_cmd_normalize(unsigned int cmd, bool compat, unsigned int *out);
 bool bsdmem_phys_range_ok(u64 addr, u64 len, unsigned int phys_bits);
 bool bsdmem_kaddr_range_ok(u64 addr, u64 len, unsigned int va_bits);
 size_t bsdmem_chunk_len(u64 pos, size_t count);
+
+/*
+ * Where the kernel's address space has the direct map and the memmap
+ * (vmemmap): KASLR moves both and packs vmalloc right after the RAM it
+ * found, so the direct map may end well before its MAXMEM maximum.
+ */
+struct bsdmem_klayout {
+	u64	direct_base;		/* PAGE_OFFSET */
+	u64	direct_max;		/* MAXMEM */
+	u64	vmalloc_base;		/* VMALLOC_START, just above it */
+	u64	vmemmap_base;		/* VMEMMAP_START */
+	u64	vmemmap_limit;		/* CPU_ENTRY_AREA_BASE, fixed above it */
+	u64	page_struct_size;	/* sizeof(struct page) */
+};
+
+enum bsdmem_kregion {
+	BSDMEM_KR_OTHER,	/* vmalloc, modules, the kernel image, ... */
+	BSDMEM_KR_DIRECT,
+	BSDMEM_KR_VMEMMAP,
+};
+
+enum bsdmem_kregion bsdmem_kaddr_region(u64 addr,
+					const struct bsdmem_klayout *l,
+					u64 *pfn);
 int bsdmem_lseek_pos(u64 cur, s64 off, int whence, u64 *newpos);
 
 /* bsdmem_mtrr.c: firmware MTRR registers to descriptors (pure) */

@@ -128,14 +128,17 @@ static ssize_t bsdmem_ram_copy(unsigned long pfn, unsigned long va, void *buf,
  */
 static bool bsdmem_kaddr_walkable(unsigned long addr)
 {
-	unsigned long pfn;
+	const struct bsdmem_klayout layout = {
+		.direct_base = PAGE_OFFSET,
+		.direct_max = MAXMEM,
+		.vmalloc_base = VMALLOC_START,
+		.vmemmap_base = VMEMMAP_START,
+		.vmemmap_limit = CPU_ENTRY_AREA_BASE,
+		.page_struct_size = sizeof(struct page),
+	};
+	u64 pfn;
 
-	if (addr - PAGE_OFFSET < MAXMEM)
-		pfn = PHYS_PFN(addr - PAGE_OFFSET);
-	else if (addr - VMEMMAP_START <
-		 (MAXMEM >> PAGE_SHIFT) * sizeof(struct page))
-		pfn = (addr - VMEMMAP_START) / sizeof(struct page);
-	else
+	if (bsdmem_kaddr_region(addr, &layout, &pfn) == BSDMEM_KR_OTHER)
 		return true;
 	return pfn_to_online_page(pfn);
 }

@@ -101,6 +101,48 @@ static void bsdmem_kaddr_range_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, bsdmem_kaddr_range_ok(0xfeffffffffffffffULL, 1, 57));
 }
 
+#define TB	(1ULL << 40)
+
+static void bsdmem_kaddr_region_test(struct kunit *test)
+{
+	/* 4 levels, no KASLR: the documented layout */
+	const struct bsdmem_klayout plain = {
+		0xffff888000000000ULL, 1ULL << 46, 0xffffc90000000000ULL,
+		0xffffea0000000000ULL, 0xfffffe0000000000ULL, 64 };
+	/* KASLR: vmalloc 12 TiB above the direct map, the memmap last */
+	const struct bsdmem_klayout packed = {
+		0xffff9a0000000000ULL, 1ULL << 46, 0xffff9a0000000000ULL + 12 * TB,
+		0xfffffd0000000000ULL, 0xfffffe0000000000ULL, 64 };
+	/* 5 levels, KASLR: MAXMEM's memmap would reach the kernel image */
+	const struct bsdmem_klayout l5 = {
+		0xff11000000000000ULL, 1ULL << 52, 0xff20000000000000ULL,
+		0xfffffd0000000000ULL, 0xfffffe0000000000ULL, 64 };
+	u64 pfn = 0;
+
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_DIRECT, bsdmem_kaddr_region(plain.direct_base + (5ULL << 30), &plain, &pfn));
+	KUNIT_EXPECT_EQ(test, (u64)(5ULL << 30) >> PAGE_SHIFT, pfn);
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_OTHER, bsdmem_kaddr_region(plain.vmalloc_base + PAGE_SIZE, &plain, &pfn));
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_VMEMMAP, bsdmem_kaddr_region(plain.vmemmap_base + 64 * 10 + 3, &plain, &pfn));
+	KUNIT_EXPECT_EQ(test, 10ULL, pfn);
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_OTHER, bsdmem_kaddr_region(0xffffffff81000000ULL, &plain, &pfn));
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_OTHER, bsdmem_kaddr_region(plain.direct_base - 1, &plain, &pfn));
+
+	/* vmalloc is not the direct map, however near it starts */
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_OTHER, bsdmem_kaddr_region(packed.vmalloc_base, &packed, &pfn));
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_OTHER, bsdmem_kaddr_region(packed.vmalloc_base + 3 * TB, &packed, &pfn));
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_DIRECT, bsdmem_kaddr_region(packed.vmalloc_base - 1, &packed, &pfn));
+	KUNIT_EXPECT_EQ(test, (12 * TB - 1) >> PAGE_SHIFT, pfn);
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_VMEMMAP, bsdmem_kaddr_region(packed.vmemmap_limit - 1, &packed, &pfn));
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_OTHER, bsdmem_kaddr_region(packed.vmemmap_limit, &packed, &pfn));
+
+	/* the memmap stops at the fixed areas */
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_VMEMMAP, bsdmem_kaddr_region(l5.vmemmap_base + 64 * 7, &l5, &pfn));
+	KUNIT_EXPECT_EQ(test, 7ULL, pfn);
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_OTHER, bsdmem_kaddr_region(0xfffffe0000001000ULL, &l5, &pfn));
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_OTHER, bsdmem_kaddr_region(0xffffffff81000000ULL, &l5, &pfn));
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_DIRECT, bsdmem_kaddr_region(l5.direct_base + (1ULL << 51), &l5, &pfn));
+}
+
 static void bsdmem_chunk_len_test(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, bsdmem_chunk_len(0, 10), (size_t)10);
@@ -637,6 +679,7 @@ static struct kunit_case bsdmem_test_cases[] = {
 	KUNIT_CASE(bsdmem_cmd_unknown_test),
 	KUNIT_CASE(bsdmem_phys_range_test),
 	KUNIT_CASE(bsdmem_kaddr_range_test),
+	KUNIT_CASE(bsdmem_kaddr_region_test),
 	KUNIT_CASE(bsdmem_chunk_len_test),
 	KUNIT_CASE(bsdmem_lseek_test),
 	KUNIT_CASE(bsdmem_access_kmalloc_test),

@@ -72,6 +72,38 @@ bool bsdmem_kaddr_range_ok(u64 addr, u64 len, unsigned int va_bits)
 	return len == 0 || len - 1 <= ~addr;
 }
 
+/*
+ * Which region of the kernel's address space addr lies in, and for the
+ * direct map and the memmap the page frame it stands for. The direct map
+ * ends at MAXMEM or where vmalloc starts, whichever comes first. The
+ * memmap has one struct page per frame up to MAXMEM, but KASLR may place
+ * it so near the fixed areas (CPU entry area, kernel image, modules) that
+ * this would take them in: it ends where they begin. Taking too much in
+ * only refuses an address; taking too little would walk page tables that
+ * hot-remove may free.
+ */
+enum bsdmem_kregion bsdmem_kaddr_region(u64 addr,
+					const struct bsdmem_klayout *l,
+					u64 *pfn)
+{
+	u64 direct_size = l->direct_max;
+	u64 memmap_size = (l->direct_max >> PAGE_SHIFT) * l->page_struct_size;
+
+	if (l->vmalloc_base > l->direct_base)
+		direct_size = min(direct_size, l->vmalloc_base - l->direct_base);
+	if (addr - l->direct_base < direct_size) {
+		*pfn = (addr - l->direct_base) >> PAGE_SHIFT;
+		return BSDMEM_KR_DIRECT;
+	}
+	if (l->vmemmap_limit > l->vmemmap_base)
+		memmap_size = min(memmap_size, l->vmemmap_limit - l->vmemmap_base);
+	if (l->page_struct_size && addr - l->vmemmap_base < memmap_size) {
+		*pfn = (addr - l->vmemmap_base) / l->page_struct_size;
+		return BSDMEM_KR_VMEMMAP;
+	}
+	return BSDMEM_KR_OTHER;
+}
+
 /* A transfer step never crosses a page boundary. */
 size_t bsdmem_chunk_len(u64 pos, size_t count)
 {
