@@ -64,6 +64,8 @@ enum bsdmem_kregion {
 enum bsdmem_kregion bsdmem_kaddr_region(u64 addr,
 					const struct bsdmem_klayout *l,
 					u64 *pfn);
+/* bsdmem_access.c: this kernel's layout */
+void bsdmem_klayout_current(struct bsdmem_klayout *l);
 int bsdmem_lseek_pos(u64 cur, s64 off, int whence, u64 *newpos);
 
 /* bsdmem_mtrr.c: firmware MTRR registers to descriptors (pure) */

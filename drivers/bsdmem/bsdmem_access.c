@@ -126,9 +126,9 @@ static ssize_t bsdmem_ram_copy(unsigned long pfn, unsigned long va, void *buf,
  * offline first, and the hotplug window, held across the walk, keeps it
  * from going offline meanwhile.
  */
-static bool bsdmem_kaddr_walkable(unsigned long addr)
+void bsdmem_klayout_current(struct bsdmem_klayout *l)
 {
-	const struct bsdmem_klayout layout = {
+	*l = (struct bsdmem_klayout) {
 		.direct_base = PAGE_OFFSET,
 		.direct_max = MAXMEM,
 		.vmalloc_base = VMALLOC_START,
@@ -136,8 +136,14 @@ static bool bsdmem_kaddr_walkable(unsigned long addr)
 		.vmemmap_limit = CPU_ENTRY_AREA_BASE,
 		.page_struct_size = sizeof(struct page),
 	};
+}
+
+static bool bsdmem_kaddr_walkable(unsigned long addr)
+{
+	struct bsdmem_klayout layout;
 	u64 pfn;
 
+	bsdmem_klayout_current(&layout);
 	if (bsdmem_kaddr_region(addr, &layout, &pfn) == BSDMEM_KR_OTHER)
 		return true;
 	return pfn_to_online_page(pfn);
@@ -280,9 +286,16 @@ static ssize_t bsdmem_kvirt_step(u64 pos, void *buf, size_t len, bool write)
 	/* Kernel mappings of device memory are for /dev/bsdmem, not kmem. */
 	if (!ret && !page_is_ram(PHYS_PFN(phys)))
 		ret = -EFAULT;
+	/*
+	 * The copy goes through the direct map of the page just checked, not
+	 * through pos: a mapping that changes meanwhile (vunmap, a remap to
+	 * device memory) can then only cost the old page's contents, never
+	 * an access to MMIO.
+	 */
 	if (!ret)
-		ret = bsdmem_ram_copy_locked(PHYS_PFN(phys), pos, buf, len,
-					     write);
+		ret = bsdmem_ram_copy_locked(PHYS_PFN(phys),
+					     (unsigned long)__va(phys), buf,
+					     len, write);
 	bsdmem_page_access_end();
 	return ret;
 }

@@ -107,16 +107,25 @@ static void bsdmem_kaddr_region_test(struct kunit *test)
 {
 	/* 4 levels, no KASLR: the documented layout */
 	const struct bsdmem_klayout plain = {
-		0xffff888000000000ULL, 1ULL << 46, 0xffffc90000000000ULL,
-		0xffffea0000000000ULL, 0xfffffe0000000000ULL, 64 };
+		.direct_base = 0xffff888000000000ULL, .direct_max = 1ULL << 46,
+		.vmalloc_base = 0xffffc90000000000ULL,
+		.vmemmap_base = 0xffffea0000000000ULL,
+		.vmemmap_limit = 0xfffffe0000000000ULL, .page_struct_size = 64,
+	};
 	/* KASLR: vmalloc 12 TiB above the direct map, the memmap last */
 	const struct bsdmem_klayout packed = {
-		0xffff9a0000000000ULL, 1ULL << 46, 0xffff9a0000000000ULL + 12 * TB,
-		0xfffffd0000000000ULL, 0xfffffe0000000000ULL, 64 };
+		.direct_base = 0xffff9a0000000000ULL, .direct_max = 1ULL << 46,
+		.vmalloc_base = 0xffff9a0000000000ULL + 12 * TB,
+		.vmemmap_base = 0xfffffd0000000000ULL,
+		.vmemmap_limit = 0xfffffe0000000000ULL, .page_struct_size = 64,
+	};
 	/* 5 levels, KASLR: MAXMEM's memmap would reach the kernel image */
 	const struct bsdmem_klayout l5 = {
-		0xff11000000000000ULL, 1ULL << 52, 0xff20000000000000ULL,
-		0xfffffd0000000000ULL, 0xfffffe0000000000ULL, 64 };
+		.direct_base = 0xff11000000000000ULL, .direct_max = 1ULL << 52,
+		.vmalloc_base = 0xff20000000000000ULL,
+		.vmemmap_base = 0xfffffd0000000000ULL,
+		.vmemmap_limit = 0xfffffe0000000000ULL, .page_struct_size = 64,
+	};
 	u64 pfn = 0;
 
 	KUNIT_EXPECT_EQ(test, BSDMEM_KR_DIRECT, bsdmem_kaddr_region(plain.direct_base + (5ULL << 30), &plain, &pfn));
@@ -141,6 +150,30 @@ static void bsdmem_kaddr_region_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, BSDMEM_KR_OTHER, bsdmem_kaddr_region(0xfffffe0000001000ULL, &l5, &pfn));
 	KUNIT_EXPECT_EQ(test, BSDMEM_KR_OTHER, bsdmem_kaddr_region(0xffffffff81000000ULL, &l5, &pfn));
 	KUNIT_EXPECT_EQ(test, BSDMEM_KR_DIRECT, bsdmem_kaddr_region(l5.direct_base + (1ULL << 51), &l5, &pfn));
+}
+
+/* This kernel's own layout, whatever KASLR made of it. */
+static void bsdmem_kaddr_region_live_test(struct kunit *test)
+{
+	struct bsdmem_klayout l;
+	struct page *page = alloc_page(GFP_KERNEL);
+	void *v = vmalloc(PAGE_SIZE);
+	u64 pfn = 0;
+
+	bsdmem_klayout_current(&l);
+	if (!page || !v)
+		goto out;
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_DIRECT, bsdmem_kaddr_region((unsigned long)page_address(page) + 8, &l, &pfn));
+	KUNIT_EXPECT_EQ(test, (u64)page_to_pfn(page), pfn);
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_VMEMMAP, bsdmem_kaddr_region((unsigned long)page, &l, &pfn));
+	KUNIT_EXPECT_EQ(test, (u64)page_to_pfn(page), pfn);
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_OTHER, bsdmem_kaddr_region((unsigned long)v, &l, &pfn));
+	KUNIT_EXPECT_EQ(test, BSDMEM_KR_OTHER, bsdmem_kaddr_region((unsigned long)bsdmem_kaddr_region, &l, &pfn));
+out:
+	vfree(v);
+	if (page)
+		__free_page(page);
+	KUNIT_ASSERT_TRUE(test, page && v);
 }
 
 static void bsdmem_chunk_len_test(struct kunit *test)
@@ -680,6 +713,7 @@ static struct kunit_case bsdmem_test_cases[] = {
 	KUNIT_CASE(bsdmem_phys_range_test),
 	KUNIT_CASE(bsdmem_kaddr_range_test),
 	KUNIT_CASE(bsdmem_kaddr_region_test),
+	KUNIT_CASE(bsdmem_kaddr_region_live_test),
 	KUNIT_CASE(bsdmem_chunk_len_test),
 	KUNIT_CASE(bsdmem_lseek_test),
 	KUNIT_CASE(bsdmem_access_kmalloc_test),

@@ -317,6 +317,21 @@ if not out:
 elif kunit_rc != 0 and not any(o[0] == 'fail' for o in out):
 	add('fail', 'run', f'kunit.py exited {kunit_rc}', tail(kunit_log, 15))
 
+# KASAN and UBSAN fail the case that trips them; lockdep, a sleep in
+# atomic context or a WARN fail none: the console must be clean as well.
+# (The pattern of tools/testing/qemu/run-guest.sh, plus lockdep's own.)
+BAD = re.compile(r'Oops|BUG:|WARNING:|Kernel panic|general protection fault|'
+		 r'Call Trace:|UBSAN|KASAN|kernel BUG|soft lockup|hung_task|'
+		 r'kmemleak:.*new suspected|possible (recursive|circular)|'
+		 r'Invalid wait context')
+if ran:
+	bad = [l for l in lines if BAD.search(l)]
+	if bad:
+		add('fail', 'console_clean', 'the kernel reported problems',
+		    bad[:15])
+	else:
+		add('ok', 'console_clean')
+
 # Compiler diagnostics in our code, from kunit.py's build output.
 # Paths inside the tree are shown relative to it: drivers/bsdmem/x.c.
 def show(l):

@@ -25,6 +25,17 @@ suite poison_test
 
 kmemleak_check
 
+# Lockdep turns itself off after its first report, or when it runs out of
+# room: then the run above proved nothing about locking.
+suite lockdep
+echo "1..1"
+if grep -Eq '^ *debug_locks: +1$' /proc/lockdep_stats; then
+	echo "ok 1 lockdep_still_on"
+else
+	echo "not ok 1 lockdep_still_on"
+	sed 's/^/# /' /proc/lockdep_stats 2>&1 | grep -E 'debug_locks|max' | head -5
+fi
+
 # Last: raising lockdown cannot be undone.
 suite lockdown.runtime
 /tests/lockdown_test -r runtime

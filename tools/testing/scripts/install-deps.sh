@@ -37,10 +37,24 @@ if [ ! -f /var/lib/apt/lists/lock ] || \
 	apt-get update -qq
 fi
 
+# The image of kernel $1: the signed package, which a Secure Boot machine
+# can boot (GRUB makes the newest kernel its default); the unsigned build
+# of the same kernel, if that is what is installed already (the two
+# conflict: asking for the other would remove it).
+image_pkg() {
+	if dpkg-query -W -f='${Status}' "linux-image-$1-unsigned" 2>/dev/null |
+		grep -q "ok installed" ||
+		! apt-cache show "linux-image-$1" >/dev/null 2>&1; then
+		echo "linux-image-$1-unsigned"
+	else
+		echo "linux-image-$1"
+	fi
+}
+
 img612=$(newest '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$')
 ver612=${img612#linux-image-}
 ver612=${ver612%-unsigned}
-pkgs="$pkgs $img612 linux-headers-$ver612"
+pkgs="$pkgs $(image_pkg "$ver612") linux-headers-$ver612"
 # The debug vmlinux of the default 6.1 kernel, for crash and drgn.
 abi61=$(apt-cache depends linux-image-amd64 2>/dev/null |
 	sed -n 's/.*Depends: linux-image-\(6\.1\.[^ ]*-amd64\)$/\1/p' | head -n 1)
@@ -48,9 +62,9 @@ abi61=$(apt-cache depends linux-image-amd64 2>/dev/null |
 [ "$need_kunit" = 1 ] && pkgs="$pkgs linux-source-6.12"
 
 # The flavours, by exact name: the 6.1 ABI that linux-image-amd64 depends
-# on (signed image, as that metapackage has it) and the 6.12 version found
-# above (unsigned image, as for the generic one). A name the archive does
-# not know is an error here, not a kernel quietly left out later.
+# on and the 6.12 version found above, signed images as for the generic
+# ones. A name the archive does not know is an error here, not a kernel
+# quietly left out later.
 flavour_pkgs() {
 	local k=$1 img=$2 p
 
@@ -71,7 +85,7 @@ if [ "$need_flavours" = 1 ]; then
 		k61=${abi61%-amd64}-$fl-amd64
 		k612=${ver612%-amd64}-$fl-amd64
 		pkgs="$pkgs $(flavour_pkgs "$k61" "linux-image-$k61")"
-		pkgs="$pkgs $(flavour_pkgs "$k612" "linux-image-$k612-unsigned")"
+		pkgs="$pkgs $(flavour_pkgs "$k612" "$(image_pkg "$k612")")"
 	done
 fi
 pkgs="$pkgs ${EXTRA_PKGS:-}"
@@ -96,6 +110,11 @@ if [ -n "$missing" ]; then
 		exit 1
 	fi
 	echo "install-deps: installing:$missing"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	# Written down first, so that an interrupted install is listed too:
+	# what to remove after testing, and nothing the machine had before.
+	manifest=${BSDMEM_CACHE:-$HOME/.cache/bsdmem}/installed-packages
+	mkdir -p "$(dirname "$manifest")"
+	printf '%s\n' $missing >>"$manifest"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-remove \
 		--no-install-recommends $missing >/dev/null
 fi
