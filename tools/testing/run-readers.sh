@@ -5,7 +5,11 @@
 # and writes a live dump of each compression onto a virtio disk; on the
 # host the real readers must take them: gunzip -t, zstd -t, vmcore-dmesg
 # and makedumpfile --dump-dmesg (the marker in the log), and with Debian's
-# debug vmlinux, crash (log) and drgn (init_uts_ns.name.release).
+# debug vmlinux, crash (log, sys, ps, mod, kmem -v) and drgn
+# (init_uts_ns.name.release); then the differential check: a second guest
+# with a hot-plugged DIMM takes a whole-RAM dump and a minidump back to
+# back, and every page a drgn walk of the kernel's structures reads in the
+# first must be in the second (scripts/dump-diff.py).
 #
 # The debug vmlinux (linux-image-KVER-dbg) is the installed one, which
 # make deps installs for the 6.1 kernel, where its absence fails; or, for
@@ -114,6 +118,24 @@ elif [ -n "$limit" ]; then
 else
 	nok crash_log "see $out/crash.out"
 fi
+# Modules and vmalloc: crash walks page tables into module memory; a
+# segment that claims a page twice, zeros first (freed init memory the
+# kernel reused as a page table), broke both.
+if [ -z "$limit" ]; then
+	printf 'mod\nkmem -v\nquit\n' | crash_run > "$out/crash-mod.out"
+	bad=$(grep -m1 -E 'invalid kernel module size|cannot access vmalloc|invalid/corrupt|read error' "$out/crash-mod.out")
+	if [ -z "$bad" ] && grep -qw bsdmem "$out/crash-mod.out"; then
+		ok crash_mod
+	else
+		nok crash_mod "${bad:-bsdmem not listed}; see $out/crash-mod.out"
+	fi
+	if [ -z "$bad" ] && grep -q 'VMAP_AREA' "$out/crash-mod.out" &&
+	   grep -qE '^ *ffff[0-9a-f]+ +ffff[0-9a-f]+ +ffff[0-9a-f]+ - ffff' "$out/crash-mod.out"; then
+		ok crash_kmem_v
+	else
+		nok crash_kmem_v "${bad:-no vmap areas}; see $out/crash-mod.out"
+	fi
+fi
 cat > "$out/drgn.py" <<PY
 release = prog["init_uts_ns"].name.release.string_().decode()
 print("release", release)
@@ -123,4 +145,59 @@ assert release == "$release", release
 assert n > 10, n
 PY
 check drgn_release timeout 1800 drgn -q -c "$out/core" -s "$vmlinux" "$out/drgn.py"
+
+# The differential check: a whole-RAM dump and a minidump of the same
+# moment, with the hot-plugged DIMM online (a smaller guest: 2 x 512 MiB
+# and the 1 GiB DIMM). drgn walks the structures a debugger uses in the
+# first; every page the walk read must be in the second (dump-diff.py).
+# An Intel CPU without RDCL_NO, so that the kernel isolates its page
+# tables (PTI) and writes the user half of each order-1 PGD;
+# no_timer_check, since TCG on a busy host can fail the IO-APIC timer
+# check at boot ("IO-APIC + timer doesn't work!").
+dout="$out/diff"
+mkdir -p "$dout"
+rm -f "$dout"/core* "$dout"/whole* "$dout"/pages.json
+ddisk="$dout/disk.img"
+truncate -s 0 "$ddisk"
+truncate -s 2G "$ddisk"
+if ! "$top/tools/testing/qemu/run-guest.sh" -k "$kver" -D -r 512 \
+	-c qemu64,vendor=GenuineIntel \
+	-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
+	-s "$top/tools/testing/qemu/guest-dumpdiff.sh" \
+	-b "$build/tools/tests" -M virtio_blk -M virtio_pci -M zstd_compress \
+	-a "memhp_default_state=offline no_timer_check" -d "$ddisk" \
+	-o "$dout/guest" -t 1800; then
+	nok dumpdiff_guest "$(cat "$dout/guest/verdict")"
+	sed 's/^/# /' "$dout/guest/results.log" | tail -20
+	finish
+fi
+blocks=$(sed -n 's/^@@DIMM_BLOCKS //p' "$dout/guest/results.log" | tr -d '\r')
+if [ "${blocks:-0}" -gt 0 ]; then
+	ok dumpdiff_guest
+else
+	nok dumpdiff_guest "no DIMM memory block online; see $dout/guest/results.log"
+	finish
+fi
+head -c 4096 "$ddisk" | tr -d '\0' > "$dout/index"
+while read -r name off len; do
+	dd if="$ddisk" bs=1M iflag=skip_bytes,count_bytes skip="$off" \
+		count="$len" status=none | zstd -q -d -o "$dout/${name%.zst}"
+done < "$dout/index"
+rm -f "$ddisk"
+if [ ! -s "$dout/whole" ] || [ ! -s "$dout/core" ]; then
+	nok dumpdiff_record "a dump is missing from the disk index"
+	finish
+fi
+check dumpdiff_record timeout 3600 drgn -q -c "$dout/whole" -s "$vmlinux" \
+	"$top/tools/testing/scripts/dump-diff.py" record "$dout/pages.json"
+if [ -s "$dout/pages.json" ]; then
+	check dumpdiff_minidump_has_walked_pages timeout 3600 drgn -q \
+		-c "$dout/core" -s "$vmlinux" \
+		"$top/tools/testing/scripts/dump-diff.py" check "$dout/pages.json"
+	grep -E '^# (MISSING|first misses|forgiven|checked)' \
+		"$out/dumpdiff_minidump_has_walked_pages.log" | head -30
+else
+	nok dumpdiff_minidump_has_walked_pages "nothing recorded"
+fi
+rm -f "$dout/whole"
 finish

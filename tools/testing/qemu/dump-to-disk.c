@@ -4,9 +4,12 @@
  * block device, for the host to read back. The first 4 KiB of the device
  * get an index, one line per dump: "name offset length".
  *
- *   dump-to-disk /dev/vda [core|core.gz|core.zst]...
+ *   dump-to-disk /dev/vda [whole.zst|core|core.gz|core.zst]...
  *
- * With names, only those dumps are taken (the smoke level takes one).
+ * With names, only those dumps are taken (the smoke level takes one), in
+ * the order above. whole.zst is a whole-RAM dump (bsdmem's dump_whole_ram
+ * parameter set for it), taken only when named: the differential reader
+ * check compares a minidump with it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,13 +22,27 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define ALIGN_MB(x)	(((x) + (1 << 20) - 1) & ~((off_t)(1 << 20) - 1))
+#define WHOLE_RAM	"/sys/module/bsdmem/parameters/dump_whole_ram"
+
+static int set_whole_ram(const char *val)
+{
+	int fd = open(WHOLE_RAM, O_WRONLY);
+	int ok = fd >= 0 && write(fd, val, 1) == 1;
+
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		perror("dump-to-disk: " WHOLE_RAM);
+	return ok ? 0 : -1;
+}
 
 int main(int argc, char **argv)
 {
-	static const struct { const char *name; int comp; } kinds[] = {
-		{ "core", KERNELDUMP_COMP_NONE },
-		{ "core.gz", KERNELDUMP_COMP_GZIP },
-		{ "core.zst", KERNELDUMP_COMP_ZSTD },
+	static const struct { const char *name; int comp, whole; } kinds[] = {
+		{ "whole.zst", KERNELDUMP_COMP_ZSTD, 1 },
+		{ "core", KERNELDUMP_COMP_NONE, 0 },
+		{ "core.gz", KERNELDUMP_COMP_GZIP, 0 },
+		{ "core.zst", KERNELDUMP_COMP_ZSTD, 0 },
 	};
 	char index[4096] = "";
 	off_t off = 1 << 20;
@@ -34,7 +51,7 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return 2;
 	for (unsigned int i = 0; i < ARRAY_SIZE(kinds); i++)
-		want[i] = argc == 2;
+		want[i] = argc == 2 && !kinds[i].whole;
 	for (int a = 2; a < argc; a++) {
 		unsigned int i = 0;
 
@@ -56,15 +73,21 @@ int main(int argc, char **argv)
 		struct mem_livedump_arg a = { .fd = disk,
 					      .compression = kinds[i].comp };
 		off_t end;
+		int ret;
 
 		if (!want[i])
 			continue;
-		if (lseek(disk, off, SEEK_SET) != off ||
-		    ioctl(mem, MEM_KERNELDUMP, &a)) {
+		if (kinds[i].whole && set_whole_ram("1"))
+			return 1;
+		ret = lseek(disk, off, SEEK_SET) != off ||
+		      ioctl(mem, MEM_KERNELDUMP, &a);
+		if (ret)
 			fprintf(stderr, "dump-to-disk: %s: %s\n", kinds[i].name,
 				strerror(errno));
+		if (kinds[i].whole && set_whole_ram("0"))
 			return 1;
-		}
+		if (ret)
+			return 1;
 		end = lseek(disk, 0, SEEK_CUR);
 		snprintf(index + strlen(index), sizeof(index) - strlen(index),
 			 "%s %lld %lld\n", kinds[i].name, (long long)off,

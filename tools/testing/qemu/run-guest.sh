@@ -9,7 +9,7 @@
 #   run-guest.sh -k KVER -m MODULE.ko -s GUEST_SCRIPT -o OUTDIR
 #                [-b BINDIR]... [-M stock_module]... [-t TIMEOUT]
 #                [-a "extra kernel args"] [-d DISK_IMAGE] [-K BZIMAGE]
-#                [-c QEMU_CPU_MODEL] [-D] [-C KERNEL_CONFIG]
+#                [-c QEMU_CPU_MODEL] [-D] [-C KERNEL_CONFIG] [-r NODE_MIB]
 #
 # -K boots a kernel of our own (bsdmem built in, so no -m) instead of
 # /boot/vmlinuz-KVER; give its release as KVER and its .config as -C.
@@ -25,6 +25,9 @@
 # boot, so ACPI adds its memory blocks; the guest onlines them): the
 # memory hotplug tests offline and online it.
 #
+# -r is the size of each of the two NUMA nodes in MiB (default 1024, a
+# multiple of the 128 MiB memory block): less RAM, smaller whole-RAM dumps.
+#
 # OUTDIR/console.log gets the kernel console, OUTDIR/results.log the
 # script's output. Exit status: 0 when the guest finished its script and
 # the kernel reported no oops, BUG, WARN or panic; 1 otherwise (the reason
@@ -33,9 +36,9 @@ set -euo pipefail
 
 kver="" module="" script="" out="" timeout=600 append="" disk="" kimage=""
 kconfig=""
-cpu=qemu64 mem=(-m 2G)
+cpu=qemu64 node=1024 hotplug=""
 bindirs=() stock=() dimm=()
-while getopts "k:m:s:o:b:M:t:a:d:K:c:C:D" opt; do
+while getopts "k:m:s:o:b:M:t:a:d:K:c:C:Dr:" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	m) module=$OPTARG ;;
@@ -49,12 +52,20 @@ while getopts "k:m:s:o:b:M:t:a:d:K:c:C:D" opt; do
 	K) kimage=$OPTARG ;;
 	c) cpu=$OPTARG ;;
 	C) kconfig=$OPTARG ;;
-	D) mem=(-m "2G,slots=2,maxmem=4G")
-	   dimm=(-object "memory-backend-ram,id=dimm1,size=1G"
-		 -device "pc-dimm,id=d1,memdev=dimm1,node=1") ;;
+	D) hotplug=1 ;;
+	r) node=$OPTARG ;;
 	*) echo "usage: see the header of $0" >&2; exit 2 ;;
 	esac
 done
+case $node in
+''|*[!0-9]*) echo "run-guest: -r takes MiB" >&2; exit 2 ;;
+esac
+mem=(-m "$((2 * node))M")
+if [ -n "$hotplug" ]; then
+	mem=(-m "$((2 * node))M,slots=2,maxmem=$((2 * node + 2048))M")
+	dimm=(-object "memory-backend-ram,id=dimm1,size=1G"
+	      -device "pc-dimm,id=d1,memdev=dimm1,node=1")
+fi
 [ -n "$kver" ] && { [ -n "$module" ] || [ -n "$kimage" ]; } &&
 	[ -n "$script" ] && [ -n "$out" ] ||
 	{ echo "run-guest: -k, -m (or -K), -s and -o are required" >&2; exit 2; }
@@ -131,8 +142,8 @@ disk_args=()
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-accel tcg -cpu "$cpu" -smp 2 "${mem[@]}" \
-	-object memory-backend-ram,id=m0,size=1G -numa node,nodeid=0,memdev=m0 \
-	-object memory-backend-ram,id=m1,size=1G -numa node,nodeid=1,memdev=m1 \
+	-object "memory-backend-ram,id=m0,size=${node}M" -numa node,nodeid=0,memdev=m0 \
+	-object "memory-backend-ram,id=m1,size=${node}M" -numa node,nodeid=1,memdev=m1 \
 	-kernel "$kimage" -initrd "$out/initrd.gz" \
 	-append "console=ttyS0 oops=panic panic=-1 panic_on_warn=1 secretmem.enable=1 $append" \
 	-display none -monitor none -no-reboot \
