@@ -153,6 +153,7 @@ void bsdmem_page_access_end(void);
 void bsdmem_page_block_changing(unsigned long start, unsigned long end);
 void bsdmem_page_block_settled(void);
 bool bsdmem_page_changing(unsigned long pfn);
+bool bsdmem_page_any_changing(void);
 bool bsdmem_page_poisoned(struct page *page);
 int bsdmem_ram_page_usable(unsigned long pfn);
 struct folio *bsdmem_page_hold(unsigned long pfn);

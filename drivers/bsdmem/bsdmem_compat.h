@@ -32,6 +32,13 @@ static inline bool bsdmem_page_unaccepted(struct page *page)
 }
 
 /*
+ * The largest order of a free buddy block: MAX_ORDER - 1 on 6.1, where
+ * MAX_ORDER counted orders; MAX_PAGE_ORDER since 6.8 (and MAX_ORDER was
+ * inclusive in between). MAX_ORDER_NR_PAGES means the same on all.
+ */
+#define BSDMEM_MAX_PAGE_ORDER	ilog2(MAX_ORDER_NR_PAGES)
+
+/*
  * Kernel virtual addresses have bit 63 set, so file offsets must be
  * unsigned: a file_operations flag since 6.12, an f_mode bit before.
  */

@@ -5,12 +5,21 @@
  * sequential): the kernel's own memory, not free pages, user pages or the
  * page cache. Offline, poisoned, unaccepted and
  * direct-map-less (secretmem) pages are never read.
+ *
+ * Free memory is recognised by what the allocator says of it, never by a
+ * reference count of zero: the tail pages of a high-order allocation that
+ * is not compound (the struct pages of hot-added memory, PTI's user PGD,
+ * __get_free_pages() buffers) have a count of zero as well.
  */
 #include <linux/ioport.h>
 #include <linux/mm.h>
+#include <linux/mmzone.h>
 #include <linux/moduleparam.h>
+#include <linux/nodemask.h>
 #include <linux/page-flags.h>
+#include <linux/percpu.h>
 #include <linux/sched.h>
+#include <linux/spinlock.h>
 #include <linux/vmalloc.h>
 #include <asm/pgtable.h>
 #include "bsdmem.h"
@@ -43,10 +52,31 @@ static bool bsdmem_pfn_mapped(unsigned long pfn)
 }
 
 /*
+ * The page frames of the free buddy block that starts at pfn, 0 if page
+ * is not a buddy page. Read without the zone lock, so a block being split
+ * or merged can show any order: only one the allocator can have, on a
+ * boundary of its size, skips more than this page.
+ */
+static unsigned long bsdmem_buddy_block(struct page *page, unsigned long pfn)
+{
+	unsigned long order;
+
+	if (!PageBuddy(page))
+		return 0;
+	order = READ_ONCE(page_private(page));
+	if (order > BSDMEM_MAX_PAGE_ORDER || !IS_ALIGNED(pfn, 1UL << order))
+		return 1;
+	return 1UL << order;
+}
+
+/*
  * Kernel-owned: reserved, slab, page tables, or allocated without an owner.
  * Slab is asked of the folio: PageSlab() of a tail page is false since it
  * reads the page's own type (7.x), and slab pages hold no reference there,
  * so the tail pages of a multi-page slab (task_structs) were left out.
+ * A page without a reference is free only inside a buddy block (whose
+ * head the walk did not see: it skips whole blocks from their head) or on
+ * a per-CPU list, which bsdmem_plan_drop_pcp() takes out afterwards.
  */
 static bool bsdmem_page_is_kernel(struct page *page)
 {
@@ -59,9 +89,11 @@ static bool bsdmem_page_is_kernel(struct page *page)
 	    bsdmem_page_large_kmalloc(page))
 		return true;
 	head = compound_head(page);
-	if (!page_ref_count(head))		/* free (buddy, pcp lists) */
-		return false;
 	if (PageLRU(head) || READ_ONCE(head->mapping))	/* user, page cache */
+		return false;
+	if (PageHuge(page))	/* the hugetlb pool: user memory, or free */
+		return false;
+	if (!page_ref_count(page) && is_free_buddy_page(page))
 		return false;
 	return true;
 }
@@ -83,48 +115,146 @@ bool bsdmem_dump_read_pfn(unsigned long pfn, void *buf)
 }
 
 /*
- * All-zero kernel pages stay in: crash reads some of them (the sparse
- * memory section roots) as it starts and gives up on a missing one.
+ * Decide pfn; returns how many page frames were decided, a whole free
+ * buddy block at once. All-zero kernel pages stay in: crash reads some of
+ * them (the sparse memory section roots) as it starts and gives up on a
+ * missing one.
  */
-static bool bsdmem_page_worth_having(unsigned long pfn)
+static unsigned long bsdmem_plan_pfn(struct bsdmem_dump *d, unsigned long pfn)
 {
 	struct page *page;
+	unsigned long n;
 	bool want;
 
-	if (bsdmem_page_changing(pfn))
-		return false;
+	if (test_bit(pfn, d->bitmap) || bsdmem_page_changing(pfn))
+		return 1;
 	page = pfn_to_online_page(pfn);
 	if (!page)
-		return false;
-	want = READ_ONCE(bsdmem_dump_whole_ram) ? bsdmem_page_readable(page) :
-						  bsdmem_page_is_kernel(page);
+		return 1;
+	if (READ_ONCE(bsdmem_dump_whole_ram)) {
+		want = bsdmem_page_readable(page);
+	} else {
+		n = bsdmem_buddy_block(page, pfn);
+		if (n)
+			return n;
+		want = bsdmem_page_is_kernel(page);
+	}
 	/* the page-table walk last: it is the dear part of the test */
-	return want && bsdmem_pfn_mapped(pfn);
+	if (want && bsdmem_pfn_mapped(pfn))
+		__set_bit(pfn, d->bitmap);
+	return 1;
 }
 
 static int bsdmem_plan_ram(struct resource *res, void *arg)
 {
 	struct bsdmem_dump *d = arg;
 	unsigned long pfn = PFN_UP(res->start);
-	unsigned long end = PFN_DOWN(res->end + 1);
+	unsigned long end = min(PFN_DOWN(res->end + 1), d->nbits);
+	unsigned long next;
 
 	/* struct pages are read with the hotplug window held, in batches */
 	bsdmem_page_access_begin();
-	for (; pfn < end && pfn < d->nbits; pfn++) {
-		if (test_bit(pfn, d->bitmap))
+	for (; pfn < end; pfn = next) {
+		next = pfn + bsdmem_plan_pfn(d, pfn);
+		if ((next >> 10) == (pfn >> 10))
 			continue;
-		if (bsdmem_page_worth_having(pfn))
-			__set_bit(pfn, d->bitmap);
-		if (!(pfn & 1023)) {
-			bsdmem_page_access_end();
-			if (bsdmem_dump_aborted(d))
-				return -EINTR;
-			cond_resched();
-			bsdmem_page_access_begin();
-		}
+		bsdmem_page_access_end();
+		if (bsdmem_dump_aborted(d))
+			return -EINTR;
+		cond_resched();
+		bsdmem_page_access_begin();
 	}
 	bsdmem_page_access_end();
 	return 0;
+}
+
+/*
+ * The order of the pages on per-CPU list pindex, as the allocator's
+ * pindex_to_order() has it on 6.1, 6.12 and 7.x alike: MIGRATE_PCPTYPES
+ * lists for each order up to PAGE_ALLOC_COSTLY_ORDER, then the lists of
+ * PMD-sized pages.
+ */
+static unsigned int bsdmem_pcp_order(unsigned int pindex)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	if (pindex >= NR_LOWORDER_PCP_LISTS)
+		return HPAGE_PMD_ORDER;
+#endif
+	return pindex / MIGRATE_PCPTYPES;
+}
+
+/*
+ * Take the blocks on one per-CPU list out of the plan. The lists hold
+ * count pages in all (a block counts 1 << order): a longer walk would be
+ * a corrupt list, and stops.
+ */
+static void bsdmem_plan_drop_pcp_list(struct bsdmem_dump *d,
+				      struct list_head *list,
+				      unsigned int order, int *budget)
+{
+	unsigned long pfn, n = 1UL << order;
+	struct page *page;
+
+	list_for_each_entry(page, list, pcp_list) {
+		if (--*budget < 0)
+			return;
+		pfn = page_to_pfn(page);
+		if (IS_ALIGNED(pfn, n) && pfn + n <= d->nbits)
+			bitmap_clear(d->bitmap, pfn, n);
+	}
+}
+
+/*
+ * A CPU's lists are read under their lock, taken as the allocator takes
+ * it (a trylock; other CPUs' lists are drained under it as well), with
+ * interrupts off for the short walk. Busy lists keep their pages in.
+ */
+static void bsdmem_plan_drop_pcp_cpu(struct bsdmem_dump *d,
+				     struct per_cpu_pages *pcp)
+{
+	unsigned long flags;
+	unsigned int i;
+	int budget;
+
+	if (!spin_trylock_irqsave(&pcp->lock, flags))
+		return;
+	budget = READ_ONCE(pcp->count);
+	for (i = 0; i < NR_PCP_LISTS && budget > 0; i++)
+		bsdmem_plan_drop_pcp_list(d, &pcp->lists[i],
+					  bsdmem_pcp_order(i), &budget);
+	spin_unlock_irqrestore(&pcp->lock, flags);
+}
+
+/*
+ * Pages on the per-CPU free lists have no reference and no buddy mark:
+ * only the lists tell them from an allocation's tail pages. Offlining a
+ * zone's last block frees the zone's lists (zone_pcp_reset()) between
+ * MEM_GOING_OFFLINE and MEM_OFFLINE, while bsdmem_hotplug.c has the
+ * block marked changing, and the mark cannot be set while we hold the
+ * window: the lists are read with the window held and no block changing,
+ * or not at all (their pages then stay in the dump).
+ */
+static void bsdmem_plan_drop_pcp(struct bsdmem_dump *d)
+{
+	struct per_cpu_pages __percpu *pcps;
+	struct zone *zone;
+	int nid, cpu;
+
+	bsdmem_page_access_begin();
+	if (bsdmem_page_any_changing())
+		goto out;
+	for_each_online_node(nid) {
+		for (zone = NODE_DATA(nid)->node_zones;
+		     zone < NODE_DATA(nid)->node_zones + MAX_NR_ZONES; zone++) {
+			pcps = READ_ONCE(zone->per_cpu_pageset);
+			if (!populated_zone(zone) || !pcps)
+				continue;
+			for_each_possible_cpu(cpu)
+				bsdmem_plan_drop_pcp_cpu(d, per_cpu_ptr(pcps, cpu));
+		}
+	}
+out:
+	bsdmem_page_access_end();
 }
 
 static int bsdmem_ram_end(struct resource *res, void *arg)
@@ -192,6 +322,8 @@ int bsdmem_dump_plan(struct bsdmem_dump *d)
 				  -1, d, bsdmem_plan_ram);
 	if (ret < 0)
 		return ret;
+	if (!READ_ONCE(bsdmem_dump_whole_ram))
+		bsdmem_plan_drop_pcp(d);
 	bsdmem_plan_exclude_self(d);
 	bsdmem_plan_merge(d);
 	d->seg_pages = 0;

@@ -63,6 +63,12 @@ void bsdmem_page_block_settled(void)
 	bsdmem_page_block_changing(0, 0);
 }
 
+/* Is any memory block going offline or online right now? */
+bool bsdmem_page_any_changing(void)
+{
+	return bsdmem_changing_start != bsdmem_changing_end;
+}
+
 /* Is pfn in a memory block going offline or online right now? */
 bool bsdmem_page_changing(unsigned long pfn)
 {
