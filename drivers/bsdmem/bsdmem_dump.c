@@ -252,12 +252,6 @@ static void bsdmem_kimage_scan(unsigned long *start, unsigned long *end)
 }
 
 /*
- * The kernel image segment is _text to _end, as in /proc/vmcore. Pages in
- * it that are not the kernel's (freed init memory, unmapped under PTI or
- * given back to the allocator, and the unused brk area before _end) are
- * written as zeros.
- */
-/*
  * Is va inside the kernel image, _text to _end? The bounds never change,
  * so they are found once. False for every address when they cannot be
  * found exactly (no CONFIG_KALLSYMS_ALL).
@@ -289,10 +283,12 @@ static void bsdmem_dump_find_kimage(struct bsdmem_dump *d)
 	BUILD_BUG_ON(KSYM_SYMBOL_LEN > PAGE_SIZE);
 	if (!bsdmem_kimage_bounds(&start, &end, d->page))
 		bsdmem_kimage_scan(&start, &end);
+	/* the image is physically contiguous: its frames follow _text's */
+	if (!start || bsdmem_kmap_present(start, false, &phys))
+		return;
 	d->kimage_vaddr = start;
 	d->kimage_len = end - start;
-	d->kimage_paddr = start && !bsdmem_kmap_present(start, false, &phys) ?
-			  phys : 0;
+	d->kimage_paddr = phys;
 }
 
 /* ---- writing ---- */
@@ -344,16 +340,25 @@ static int bsdmem_dump_page(struct bsdmem_dump *d, bool ok)
 	return bsdmem_stream_write(d->stream, d->page, PAGE_SIZE);
 }
 
+/*
+ * The kernel image segment is _text to _end, as in /proc/vmcore. Its
+ * frames are not in the direct-map segments (bsdmem_plan_carve()), so
+ * each is written here as the plan has it, read through the direct map:
+ * the image itself (reserved), freed init memory the kernel has reused
+ * since (page tables, slab) with what it holds now, and zeros where the
+ * plan wants nothing (free init memory, the unused brk area). So no
+ * physical page is claimed by two segments: crash reads the first one
+ * that covers an address, and zeros there hid a reused page's contents.
+ */
 static int bsdmem_dump_kimage(struct bsdmem_dump *d)
 {
-	unsigned long va;
-	u64 phys;
+	u64 pfn = PHYS_PFN(d->kimage_paddr);
+	u64 end = pfn + (d->kimage_len >> PAGE_SHIFT);
 	int ret;
 
-	for (va = d->kimage_vaddr; va < d->kimage_vaddr + d->kimage_len;
-	     va += PAGE_SIZE) {
-		bool ok = bsdmem_kimage_page(va, &phys) &&
-			  !bsdmem_copy_ram(d->page, (void *)va, PAGE_SIZE);
+	for (; pfn < end; pfn++) {
+		bool ok = pfn < d->nbits && test_bit(pfn, d->bitmap) &&
+			  bsdmem_dump_read_pfn(pfn, d->page);
 
 		ret = bsdmem_dump_page(d, ok);
 		if (ret)

@@ -39,6 +39,9 @@ int bsdmem_elf_build_headers(void *buf, const struct bsdmem_elf_layout *l);
 unsigned int bsdmem_plan_segments(const unsigned long *bitmap,
 				  unsigned long nbits, unsigned long max_hole,
 				  struct bsdmem_seg *segs, unsigned int max_segs);
+unsigned int bsdmem_plan_carve(struct bsdmem_seg *segs, unsigned int nsegs,
+			       unsigned int max_segs, u64 start_pfn,
+			       u64 npages);
 
 /* bsdmem_compress.c: gzip framing (pure) */
 #define BSDMEM_GZIP_HDR_LEN	10

@@ -299,16 +299,27 @@ static void bsdmem_plan_exclude_self(struct bsdmem_dump *d)
 	bsdmem_stream_exclude(d->stream, bsdmem_exclude_range, d);
 }
 
-/* Runs of pages become segments; merge holes until they fit e_phnum. */
+/*
+ * Runs of pages become segments; merge holes until they fit e_phnum. The
+ * kernel image's page frames are then carved out: the image segment holds
+ * them, and a merged hole across them (zeros) would claim them again.
+ */
 static void bsdmem_plan_merge(struct bsdmem_dump *d)
 {
+	u64 kpfn = PHYS_PFN(d->kimage_paddr), kpages = d->kimage_len >> PAGE_SHIFT;
 	unsigned long max_hole = 0;
 	unsigned int n;
 
-	while ((n = bsdmem_plan_segments(d->bitmap, d->nbits, max_hole,
-					 d->segs, BSDMEM_MAX_SEGS)) >
-	       BSDMEM_MAX_SEGS)
+	for (;;) {
+		n = bsdmem_plan_segments(d->bitmap, d->nbits, max_hole,
+					 d->segs, BSDMEM_MAX_SEGS);
+		if (n <= BSDMEM_MAX_SEGS)
+			n = bsdmem_plan_carve(d->segs, n, BSDMEM_MAX_SEGS,
+					      kpfn, kpages);
+		if (n <= BSDMEM_MAX_SEGS)
+			break;
 		max_hole = max_hole * 2 + 1;
+	}
 	d->nsegs = n;
 }
 

@@ -156,3 +156,51 @@ unsigned int bsdmem_plan_segments(const unsigned long *bitmap,
 	}
 	return n;
 }
+
+/*
+ * Take page frames [start_pfn, start_pfn + npages) out of the segments
+ * (sorted, disjoint), trimming those that reach into the range and
+ * splitting one that spans it. Returns the new count, or max_segs + 1
+ * when a split finds no room (segs is then half done: the caller plans
+ * the segments again with more holes merged).
+ */
+unsigned int bsdmem_plan_carve(struct bsdmem_seg *segs, unsigned int nsegs,
+			       unsigned int max_segs, u64 start_pfn,
+			       u64 npages)
+{
+	u64 end = start_pfn + npages;
+	unsigned int i, j = 0;
+
+	if (!npages)
+		return nsegs;
+	for (i = 0; i < nsegs; i++) {
+		u64 s = segs[i].start_pfn, e = s + segs[i].npages;
+
+		if (e <= start_pfn || s >= end) {
+			segs[j++] = segs[i];
+			continue;
+		}
+		if (s < start_pfn && e > end) {
+			if (nsegs >= max_segs)
+				return max_segs + 1;
+			/* room after i; j <= i, so segs[j + 1] is free too */
+			memmove(&segs[i + 2], &segs[i + 1],
+				(nsegs - i - 1) * sizeof(*segs));
+			nsegs++;
+			i++;
+			segs[j].start_pfn = s;
+			segs[j++].npages = start_pfn - s;
+			segs[j].start_pfn = end;
+			segs[j++].npages = e - end;
+			continue;
+		}
+		if (s < start_pfn) {
+			segs[j].start_pfn = s;
+			segs[j++].npages = start_pfn - s;
+		} else if (e > end) {
+			segs[j].start_pfn = end;
+			segs[j++].npages = e - end;
+		}
+	}
+	return j;
+}

@@ -527,6 +527,70 @@ static void bsdmem_plan_segments_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, segs[0].npages, 255ULL);
 }
 
+static void bsdmem_kunit_segs(struct bsdmem_seg *segs, const u64 *pairs,
+			      unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		segs[i].start_pfn = pairs[2 * i];
+		segs[i].npages = pairs[2 * i + 1];
+	}
+}
+
+#define BSDMEM_EXPECT_SEG(test, seg, start, n) do {			\
+	KUNIT_EXPECT_EQ(test, (seg).start_pfn, (u64)(start));		\
+	KUNIT_EXPECT_EQ(test, (seg).npages, (u64)(n));			\
+} while (0)
+
+/* The kernel image's frames leave the direct-map segments. */
+static void bsdmem_plan_carve_test(struct kunit *test)
+{
+	static const u64 three[] = { 10, 10, 40, 20, 100, 5 };
+	struct bsdmem_seg segs[5];
+
+	/* nothing to carve, or nothing in the way */
+	bsdmem_kunit_segs(segs, three, 3);
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_carve(segs, 3, 5, 45, 0), 3U);
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_carve(segs, 3, 5, 20, 20), 3U);
+	BSDMEM_EXPECT_SEG(test, segs[0], 10, 10);
+	BSDMEM_EXPECT_SEG(test, segs[1], 40, 20);
+	BSDMEM_EXPECT_SEG(test, segs[2], 100, 5);
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_carve(segs, 0, 5, 20, 20), 0U);
+
+	/* a segment that spans the range is split in two */
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_carve(segs, 3, 5, 45, 5), 4U);
+	BSDMEM_EXPECT_SEG(test, segs[0], 10, 10);
+	BSDMEM_EXPECT_SEG(test, segs[1], 40, 5);
+	BSDMEM_EXPECT_SEG(test, segs[2], 50, 10);
+	BSDMEM_EXPECT_SEG(test, segs[3], 100, 5);
+
+	/* ends trimmed, segments inside removed */
+	bsdmem_kunit_segs(segs, three, 3);
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_carve(segs, 3, 5, 15, 88), 2U);
+	BSDMEM_EXPECT_SEG(test, segs[0], 10, 5);
+	BSDMEM_EXPECT_SEG(test, segs[1], 103, 2);
+	bsdmem_kunit_segs(segs, three, 3);
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_carve(segs, 3, 5, 10, 50), 1U);
+	BSDMEM_EXPECT_SEG(test, segs[0], 100, 5);
+	bsdmem_kunit_segs(segs, three, 3);
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_carve(segs, 3, 5, 0, 1000), 0U);
+
+	/* the first and the last segment split */
+	bsdmem_kunit_segs(segs, three, 3);
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_carve(segs, 3, 5, 12, 2), 4U);
+	BSDMEM_EXPECT_SEG(test, segs[0], 10, 2);
+	BSDMEM_EXPECT_SEG(test, segs[1], 14, 6);
+	BSDMEM_EXPECT_SEG(test, segs[2], 40, 20);
+	BSDMEM_EXPECT_SEG(test, segs[3], 100, 5);
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_carve(segs, 4, 5, 101, 1), 5U);
+	BSDMEM_EXPECT_SEG(test, segs[3], 100, 1);
+	BSDMEM_EXPECT_SEG(test, segs[4], 102, 3);
+
+	/* no room for a split: the caller must merge and retry */
+	KUNIT_EXPECT_EQ(test, bsdmem_plan_carve(segs, 5, 5, 45, 1), 6U);
+}
+
 static void bsdmem_gzip_framing_test(struct kunit *test)
 {
 	u8 hdr[BSDMEM_GZIP_HDR_LEN], trl[BSDMEM_GZIP_TRL_LEN];
@@ -698,6 +762,7 @@ static struct kunit_case bsdmem_test_cases[] = {
 	KUNIT_CASE(bsdmem_elf_note_test),
 	KUNIT_CASE(bsdmem_elf_headers_test),
 	KUNIT_CASE(bsdmem_plan_segments_test),
+	KUNIT_CASE(bsdmem_plan_carve_test),
 	KUNIT_CASE(bsdmem_gzip_framing_test),
 	KUNIT_CASE(bsdmem_range_validate_test),
 	KUNIT_CASE(bsdmem_range_overlap_test),

@@ -242,8 +242,8 @@ static const void *find(const void *hay, size_t hlen, const void *needle,
 	return memmem(hay, hlen, needle, nlen);
 }
 
-/* PG_reserved, as /proc/kpageflags shows it: the kernel's own page */
-static int page_reserved(uint64_t pa)
+/* Free (buddy) or a user page, as /proc/kpageflags shows it: not the kernel's */
+static int page_free_or_user(uint64_t pa)
 {
 	uint64_t flags = 0;
 	int fd = open("/proc/kpageflags", O_RDONLY);
@@ -251,7 +251,8 @@ static int page_reserved(uint64_t pa)
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(pread(fd, &flags, 8, (off_t)(pa / PAGE_SZ * 8)), 8);
 	close(fd);
-	return (flags >> 32) & 1;	/* KPF_RESERVED */
+	/* KPF_LRU, KPF_BUDDY, KPF_MMAP, KPF_ANON */
+	return !!(flags & (1ULL << 5 | 1ULL << 10 | 1ULL << 11 | 1ULL << 12));
 }
 
 TEST(elf_layout_as_vmcore)
@@ -297,7 +298,9 @@ TEST(elf_layout_as_vmcore)
 	/*
 	 * The brk the kernel used (DMI tables, early page tables) is in. What
 	 * it did not use is the allocator's, unless memblock took it at boot:
-	 * nothing of whoever has it now is in the dump
+	 * it is in the image segment only if the kernel has it now (the
+	 * direct-map segments leave the image's frames to it), never free or
+	 * a user page
 	 */
 	ASSERT_EQ(kread(kfd, &brk_end, 8, kallsyms_lookup("_brk_end")), 8);
 	ASSERT_GE(brk_end, brk_base);
@@ -314,8 +317,8 @@ TEST(elf_layout_as_vmcore)
 			for (unsigned int i = 0; i < PAGE_SZ; i++)
 				live_data |= live[i];
 			ASSERT_EQ(!!dump_data, !!live_data);
-		} else if (dump_data && !page_reserved(code + (va - text))) {
-			TH_LOG("%#llx, past the used brk (%#llx), is in the dump",
+		} else if (dump_data && page_free_or_user(code + (va - text))) {
+			TH_LOG("%#llx, past the used brk (%#llx), free or a user page, is in the dump",
 			       (unsigned long long)va,
 			       (unsigned long long)brk_end);
 			ASSERT_EQ(dump_data, 0);
@@ -330,6 +333,9 @@ TEST(elf_layout_as_vmcore)
 		ASSERT_GE(p->p_paddr, prev_end);
 		ASSERT_EQ(p->p_paddr % PAGE_SZ, 0);
 		ASSERT_LE(p->p_offset + p->p_filesz, core_len);
+		/* no frame of the image's twice, not even in a merged hole */
+		ASSERT_TRUE(p->p_paddr + p->p_memsz <= phdr(1)->p_paddr ||
+			    p->p_paddr >= phdr(1)->p_paddr + phdr(1)->p_memsz);
 		prev_end = p->p_paddr + p->p_memsz;
 	}
 	ASSERT_EQ(phdr(eh->e_phnum - 1)->p_offset +
