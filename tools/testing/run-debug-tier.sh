@@ -31,19 +31,18 @@ rt) level=debug-rt ;;
 *) echo "usage: $0 [rt]" >&2; exit 2 ;;
 esac
 out=${BSDMEM_RESULTS:-$build/results}/debug-tier${variant:+-$variant}
-cache=${BSDMEM_CACHE:-$HOME/.cache/bsdmem}
-version=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null |
-	tr -c 'A-Za-z0-9.+-' '_')
-kbuild=$cache/kunit/build-$version${variant:+-$variant}
-kimage=$kbuild/arch/x86/boot/bzImage
+# The kernel run-kunit.sh built and booted in this run (its copy, made
+# under its lock: the cached build tree is shared with other clones).
+kbuild=${BSDMEM_RESULTS:-$build/results}/kunit${variant:+-$variant}-kernel
+kimage=$kbuild/bzImage
 
 if [ ! -f "$kimage" ]; then
-	echo "not ok - $level.kernel_built # no $kimage: run-kunit.sh builds it"
+	echo "not ok - $level.kernel_built # no $kimage: run-kunit.sh${variant:+ with BSDMEM_KUNIT_VARIANT=$variant} builds it"
 	echo "RESULT $level 0 1 0"
 	exit 1
 fi
 # The guest sees the kernel's own release and config (strict_test reads it).
-kver=$(cat "$kbuild/include/config/kernel.release")
+kver=$(cat "$kbuild/kernel.release")
 guest() {
 	"$top/tools/testing/qemu/run-guest.sh" -k "$kver" -K "$kimage" \
 		-C "$kbuild/.config" "$@"

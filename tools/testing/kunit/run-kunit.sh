@@ -179,6 +179,17 @@ else
 	kunit_rc=$?
 fi
 echo "# kunit.py exit status $kunit_rc" >>"$log"
+# The kernel just built, for the debug tier to boot: copied while the
+# lock is held, since a run from another clone may rebuild the shared
+# tree as soon as it is released. Only a kernel that booted and ran its
+# tests is kept; a stale one must not stand in for it.
+kernel_copy=$results/$level-kernel
+rm -rf "$kernel_copy"
+if [ -f "$build/test.log" ] && [ -f "$build/arch/x86/boot/bzImage" ]; then
+	mkdir -p "$kernel_copy"
+	cp "$build/arch/x86/boot/bzImage" "$build/.config" \
+		"$build/include/config/kernel.release" "$kernel_copy/"
+fi
 if [ -f "$build/test.log" ]; then
 	{
 		echo
