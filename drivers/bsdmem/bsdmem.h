@@ -163,6 +163,9 @@ bool bsdmem_reserved_page_stays(unsigned long pfn);
 bool bsdmem_kimage_contains(unsigned long va);
 int bsdmem_copy_ram(void *dst, const void *src, size_t len);
 
+/* bsdmem_dump_regs.c: the dump's NMI handler goes at module exit */
+void bsdmem_dump_regs_exit(void);
+
 /* bsdmem_ioctl.c */
 long bsdmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long bsdmem_compat_ioctl(struct file *file, unsigned int cmd,

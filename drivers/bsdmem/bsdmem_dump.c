@@ -62,91 +62,34 @@ static const void *bsdmem_vmcoreinfo(size_t *len)
 }
 
 /*
- * Where the dumping thread stands: enough for a reader to start a
- * backtrace. (crash_setup_regs() would do, but <asm/kexec.h> is not usable
- * without CONFIG_KEXEC_CORE.)
- */
-static noinline void bsdmem_capture_regs(struct pt_regs *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->ip = _THIS_IP_;
-	r->sp = current_stack_pointer;
-	r->bp = (unsigned long)__builtin_frame_address(0);
-	r->cs = __KERNEL_CS;
-	r->ss = __KERNEL_DS;
-	r->flags = arch_local_save_flags();
-}
-
-/*
- * ELF_CORE_COPY_REGS needs an unexported helper for the inactive GS base;
- * a dump of a running kernel has no use for segment bases anyway.
- */
-static void bsdmem_regs_to_prstatus(struct elf_prstatus *prs,
-				    const struct pt_regs *r)
-{
-	struct user_regs_struct *u = (struct user_regs_struct *)&prs->pr_reg;
-
-	BUILD_BUG_ON(sizeof(*u) != sizeof(prs->pr_reg));
-	u->r15 = r->r15;
-	u->r14 = r->r14;
-	u->r13 = r->r13;
-	u->r12 = r->r12;
-	u->bp = r->bp;
-	u->bx = r->bx;
-	u->r11 = r->r11;
-	u->r10 = r->r10;
-	u->r9 = r->r9;
-	u->r8 = r->r8;
-	u->ax = r->ax;
-	u->cx = r->cx;
-	u->dx = r->dx;
-	u->si = r->si;
-	u->di = r->di;
-	u->orig_ax = r->orig_ax;
-	u->ip = r->ip;
-	u->cs = r->cs;
-	u->flags = r->flags;
-	u->sp = r->sp;
-	u->ss = r->ss;
-}
-
-/*
- * One NT_PRSTATUS per online CPU, in CPU order, pr_pid = CPU + 1; only the
- * dumping CPU's registers are known. Then VMCOREINFO, verbatim.
+ * One NT_PRSTATUS per online CPU, in CPU order, each with that CPU's
+ * registers at this moment and the pid of the task running there
+ * (bsdmem_dump_regs.c). Then VMCOREINFO, verbatim.
  */
 static int bsdmem_dump_notes(struct bsdmem_dump *d)
 {
-	size_t prsz = bsdmem_elf_note_size("CORE", sizeof(struct elf_prstatus));
-	struct elf_prstatus *prs;
+	unsigned int i, n, max = num_possible_cpus();
+	struct bsdmem_cpu_regs *cpus;
 	const void *vmci;
 	size_t vmci_len;
-	struct pt_regs regs;
-	unsigned int cpu, self = raw_smp_processor_id();
 	u8 *p;
 
 	vmci = bsdmem_vmcoreinfo(&vmci_len);
 	if (!vmci_len)
 		return -EIO;
-	d->notes_len = num_online_cpus() * prsz + vmci_len;
-	d->notes = kvzalloc(d->notes_len, GFP_KERNEL);
-	prs = kzalloc(sizeof(*prs), GFP_KERNEL);
-	if (!d->notes || !prs) {
-		kfree(prs);
+	d->notes = kvzalloc(max * bsdmem_elf_prstatus_size() + vmci_len,
+			    GFP_KERNEL);
+	cpus = kvcalloc(max, sizeof(*cpus), GFP_KERNEL);
+	if (!d->notes || !cpus) {
+		kvfree(cpus);
 		return -ENOMEM;
 	}
-	bsdmem_capture_regs(&regs);
+	n = bsdmem_dump_regs_collect(cpus, max);
 	p = d->notes;
-	for_each_online_cpu(cpu) {
-		if (p + prsz > (u8 *)d->notes + d->notes_len - vmci_len)
-			break;	/* a CPU came online meanwhile */
-		memset(prs, 0, sizeof(*prs));
-		prs->common.pr_pid = cpu + 1;
-		if (cpu == self)
-			bsdmem_regs_to_prstatus(prs, &regs);
-		p += bsdmem_elf_note_put(p, "CORE", NT_PRSTATUS, prs,
-					 sizeof(*prs));
-	}
-	kfree(prs);
+	for (i = 0; i < n; i++)
+		p += bsdmem_elf_prstatus_put(p, cpus[i].known ?
+					     &cpus[i].regs : NULL, cpus[i].pid);
+	kvfree(cpus);
 	memcpy(p, vmci, vmci_len);
 	d->notes_len = p + vmci_len - (u8 *)d->notes;
 	return 0;

@@ -12,6 +12,7 @@
 #define BSDMEM_MAX_SEGS		65000
 
 struct file;
+struct pt_regs;
 
 struct bsdmem_seg {
 	u64	start_pfn;
@@ -33,6 +34,9 @@ size_t bsdmem_elf_note_size(const char *name, size_t descsz);
 size_t bsdmem_elf_note_put(void *buf, const char *name, u32 type,
 			   const void *desc, size_t descsz);
 size_t bsdmem_elf_note_total(const void *note, size_t avail);
+size_t bsdmem_elf_prstatus_size(void);
+size_t bsdmem_elf_prstatus_put(void *buf, const struct pt_regs *regs,
+			       pid_t pid);
 size_t bsdmem_elf_headers_size(unsigned int nsegs);
 u64 bsdmem_elf_data_offset(unsigned int nsegs, size_t notes_len);
 int bsdmem_elf_build_headers(void *buf, const struct bsdmem_elf_layout *l);

@@ -5,6 +5,7 @@
 
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <asm/ptrace.h>
 #include "bsdmem_dump.h"
 
 struct bsdmem_dump {
@@ -36,5 +37,17 @@ static inline bool bsdmem_dump_aborted(struct bsdmem_dump *d)
 unsigned long bsdmem_dump_max_pfn(void);
 int bsdmem_dump_plan(struct bsdmem_dump *d);
 bool bsdmem_dump_read_pfn(unsigned long pfn, void *buf);
+
+/* One online CPU's registers, for its NT_PRSTATUS note. */
+struct bsdmem_cpu_regs {
+	struct pt_regs	regs;
+	unsigned int	cpu;
+	pid_t		pid;	/* the task running there, -1 if unknown */
+	bool		known;	/* false: the CPU did not answer */
+};
+
+/* bsdmem_dump_regs.c */
+unsigned int bsdmem_dump_regs_collect(struct bsdmem_cpu_regs *cpus,
+				      unsigned int max);
 
 #endif /* _BSDMEM_DUMP_INT_H */

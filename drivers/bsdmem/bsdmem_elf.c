@@ -3,15 +3,19 @@
  * The ELF core layout of a live dump, as the kernel lays out /proc/vmcore
  * for kdump so that vmcore-dmesg, makedumpfile, crash and drgn read it:
  * one PT_NOTE first, a PT_LOAD for the kernel image, then one PT_LOAD per
- * run of dumped physical pages at its direct-map address. Pure layout
- * arithmetic and byte packing: KUnit checks it without a kernel to dump.
+ * run of dumped physical pages at its direct-map address; the notes
+ * hold one NT_PRSTATUS per CPU. Pure layout arithmetic and byte packing:
+ * KUnit checks it without a kernel to dump.
  */
 #include <linux/align.h>
 #include <linux/bitops.h>
 #include <linux/bitmap.h>
 #include <linux/elf.h>
+#include <linux/elfcore.h>
 #include <linux/errno.h>
 #include <linux/string.h>
+#include <asm/ptrace.h>
+#include <asm/user.h>
 #include "bsdmem.h"
 #include "bsdmem_dump.h"
 
@@ -52,6 +56,63 @@ size_t bsdmem_elf_note_total(const void *note, size_t avail)
 	len = sizeof(*n) + ALIGN((size_t)n->n_namesz, 4) +
 	      ALIGN((size_t)n->n_descsz, 4);
 	return len <= avail ? len : 0;
+}
+
+/*
+ * ELF_CORE_COPY_REGS needs an unexported helper for the inactive GS base;
+ * a dump of a running kernel has no use for segment bases anyway.
+ */
+static void bsdmem_regs_to_prstatus(struct elf_prstatus *prs,
+				    const struct pt_regs *r)
+{
+	struct user_regs_struct *u = (struct user_regs_struct *)&prs->pr_reg;
+
+	BUILD_BUG_ON(sizeof(*u) != sizeof(prs->pr_reg));
+	u->r15 = r->r15;
+	u->r14 = r->r14;
+	u->r13 = r->r13;
+	u->r12 = r->r12;
+	u->bp = r->bp;
+	u->bx = r->bx;
+	u->r11 = r->r11;
+	u->r10 = r->r10;
+	u->r9 = r->r9;
+	u->r8 = r->r8;
+	u->ax = r->ax;
+	u->cx = r->cx;
+	u->dx = r->dx;
+	u->si = r->si;
+	u->di = r->di;
+	u->orig_ax = r->orig_ax;
+	u->ip = r->ip;
+	u->cs = r->cs;
+	u->flags = r->flags;
+	u->sp = r->sp;
+	u->ss = r->ss;
+}
+
+/* Bytes of one CPU's NT_PRSTATUS note. */
+size_t bsdmem_elf_prstatus_size(void)
+{
+	return bsdmem_elf_note_size("CORE", sizeof(struct elf_prstatus));
+}
+
+/*
+ * One CPU's NT_PRSTATUS note at buf: its registers and pid, as kdump's
+ * crash_save_cpu() writes them. regs is NULL for a CPU whose registers
+ * are unknown: they are left zero. Returns the bytes written.
+ */
+size_t bsdmem_elf_prstatus_put(void *buf, const struct pt_regs *regs,
+			       pid_t pid)
+{
+	struct elf_prstatus prs;
+
+	memset(&prs, 0, sizeof(prs));
+	if (regs)
+		bsdmem_regs_to_prstatus(&prs, regs);
+	prs.common.pr_pid = pid;
+	return bsdmem_elf_note_put(buf, "CORE", NT_PRSTATUS, &prs,
+				   sizeof(prs));
 }
 
 size_t bsdmem_elf_headers_size(unsigned int nsegs)

@@ -5,16 +5,26 @@
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
 #include <linux/crc32.h>
 #include <linux/elf.h>
+#include <linux/elfcore.h>
 #include <linux/io.h>
+#include <linux/kallsyms.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <asm/msr.h>
+#include <asm/tsc.h>
+#include <asm/user.h>
 #include "bsdmem.h"
 #include "bsdmem_dump.h"
+#include "bsdmem_dump_int.h"
 
 static void bsdmem_cmd_native_test(struct kunit *test)
 {
@@ -456,6 +466,222 @@ static void bsdmem_elf_note_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bsdmem_elf_note_total(buf, sizeof(buf)), (size_t)0);
 }
 
+/* The descriptor of an NT_PRSTATUS note bsdmem_elf_prstatus_put() wrote. */
+static const struct elf_prstatus *bsdmem_kunit_prstatus(struct kunit *test,
+							 const u8 *buf)
+{
+	const struct elf64_note *n = (const struct elf64_note *)buf;
+
+	KUNIT_EXPECT_EQ(test, n->n_namesz, 5U);
+	KUNIT_EXPECT_EQ(test, n->n_descsz, (u32)sizeof(struct elf_prstatus));
+	KUNIT_EXPECT_EQ(test, n->n_type, (u32)NT_PRSTATUS);
+	KUNIT_EXPECT_STREQ(test, (const char *)buf + 12, "CORE");
+	return (const struct elf_prstatus *)(buf + 20);
+}
+
+/* Every register lands in its pr_reg slot, with the pid kdump would give. */
+static void bsdmem_elf_prstatus_test(struct kunit *test)
+{
+	size_t len = bsdmem_elf_prstatus_size();
+	u8 *buf = kunit_kzalloc(test, len + 8, GFP_KERNEL);
+	struct elf_prstatus *prs = kunit_kzalloc(test, sizeof(*prs), GFP_KERNEL);
+	const struct user_regs_struct *u;
+	struct pt_regs r;
+	unsigned long *w = (unsigned long *)&r;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_NULL(test, prs);
+	/* 12-byte header, "CORE" padded to 8, the descriptor padded to 4 */
+	KUNIT_EXPECT_EQ(test, len, 20 + ALIGN(sizeof(struct elf_prstatus), 4));
+	for (i = 0; i < sizeof(r) / sizeof(*w); i++)
+		w[i] = 0x1000 + i;
+	memset(buf, 0xa5, len + 8);
+	KUNIT_EXPECT_EQ(test, bsdmem_elf_prstatus_put(buf, &r, 4242), len);
+	KUNIT_EXPECT_EQ(test, buf[len], 0xa5);
+	/* the descriptor is only 4-aligned in the note */
+	memcpy(prs, bsdmem_kunit_prstatus(test, buf), sizeof(*prs));
+	KUNIT_EXPECT_EQ(test, prs->common.pr_pid, 4242);
+	KUNIT_EXPECT_EQ(test, prs->common.pr_ppid, 0);
+	u = (const struct user_regs_struct *)&prs->pr_reg;
+	KUNIT_EXPECT_EQ(test, u->r15, r.r15);
+	KUNIT_EXPECT_EQ(test, u->r14, r.r14);
+	KUNIT_EXPECT_EQ(test, u->r13, r.r13);
+	KUNIT_EXPECT_EQ(test, u->r12, r.r12);
+	KUNIT_EXPECT_EQ(test, u->bp, r.bp);
+	KUNIT_EXPECT_EQ(test, u->bx, r.bx);
+	KUNIT_EXPECT_EQ(test, u->r11, r.r11);
+	KUNIT_EXPECT_EQ(test, u->r10, r.r10);
+	KUNIT_EXPECT_EQ(test, u->r9, r.r9);
+	KUNIT_EXPECT_EQ(test, u->r8, r.r8);
+	KUNIT_EXPECT_EQ(test, u->ax, r.ax);
+	KUNIT_EXPECT_EQ(test, u->cx, r.cx);
+	KUNIT_EXPECT_EQ(test, u->dx, r.dx);
+	KUNIT_EXPECT_EQ(test, u->si, r.si);
+	KUNIT_EXPECT_EQ(test, u->di, r.di);
+	KUNIT_EXPECT_EQ(test, u->orig_ax, r.orig_ax);
+	KUNIT_EXPECT_EQ(test, u->ip, r.ip);
+	KUNIT_EXPECT_EQ(test, u->cs, r.cs);
+	KUNIT_EXPECT_EQ(test, u->flags, r.flags);
+	KUNIT_EXPECT_EQ(test, u->sp, r.sp);
+	KUNIT_EXPECT_EQ(test, u->ss, r.ss);
+	/* segment bases are not known: zero */
+	KUNIT_EXPECT_EQ(test, u->fs_base, 0UL);
+	KUNIT_EXPECT_EQ(test, u->gs_base, 0UL);
+
+	/* a CPU that did not answer: zero registers, pid -1 */
+	memset(buf, 0xa5, len + 8);
+	KUNIT_EXPECT_EQ(test, bsdmem_elf_prstatus_put(buf, NULL, -1), len);
+	memcpy(prs, bsdmem_kunit_prstatus(test, buf), sizeof(*prs));
+	KUNIT_EXPECT_EQ(test, prs->common.pr_pid, -1);
+	KUNIT_EXPECT_NULL(test, memchr_inv(&prs->pr_reg, 0, sizeof(prs->pr_reg)));
+}
+
+/* Room for every CPU's registers. */
+static struct bsdmem_cpu_regs *bsdmem_kunit_cpus(struct kunit *test)
+{
+	return kunit_kcalloc(test, num_possible_cpus(),
+			     sizeof(struct bsdmem_cpu_regs), GFP_KERNEL);
+}
+
+/* A collection: every online CPU, in order, with plausible registers. */
+static void bsdmem_kunit_check_cpus(struct kunit *test,
+				    const struct bsdmem_cpu_regs *cpus,
+				    unsigned int n)
+{
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ(test, n, num_online_cpus());
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_TRUE_MSG(test, cpus[i].known, "CPU %u", cpus[i].cpu);
+		KUNIT_EXPECT_TRUE(test, cpu_online(cpus[i].cpu));
+		if (i)
+			KUNIT_EXPECT_GT(test, cpus[i].cpu, cpus[i - 1].cpu);
+		KUNIT_EXPECT_NE(test, cpus[i].regs.ip, 0UL);
+		KUNIT_EXPECT_NE(test, cpus[i].regs.sp, 0UL);
+		KUNIT_EXPECT_NE(test, cpus[i].regs.cs, 0UL);
+		KUNIT_EXPECT_GE(test, cpus[i].pid, 0);
+	}
+}
+
+/* The function an address is in, as "name+off/size". */
+static const char *bsdmem_kunit_sym(struct kunit *test, unsigned long ip)
+{
+	char *sym = kunit_kzalloc(test, KSYM_SYMBOL_LEN, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, sym);
+	sprint_symbol(sym, ip);
+	return sym;
+}
+
+/* This CPU records its own registers, every other one answers the NMI. */
+static void bsdmem_dump_regs_all_cpus_test(struct kunit *test)
+{
+	struct bsdmem_cpu_regs *cpus = bsdmem_kunit_cpus(test), *self = NULL;
+	unsigned int n, i;
+	const char *sym;
+
+	KUNIT_ASSERT_NOT_NULL(test, cpus);
+	migrate_disable();
+	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus());
+	for (i = 0; i < n; i++)
+		if (cpus[i].cpu == smp_processor_id())
+			self = &cpus[i];
+	migrate_enable();
+	bsdmem_kunit_check_cpus(test, cpus, n);
+	KUNIT_ASSERT_NOT_NULL(test, self);
+	KUNIT_EXPECT_EQ(test, self->pid, current->pid);
+	KUNIT_EXPECT_EQ(test, self->regs.cs, (unsigned long)__KERNEL_CS);
+	sym = bsdmem_kunit_sym(test, self->regs.ip);
+	KUNIT_EXPECT_TRUE_MSG(test, str_has_prefix(sym, "bsdmem_capture_regs+"),
+			      "ip %s", sym);
+}
+
+struct bsdmem_kunit_spinner {
+	struct completion	spinning;
+	bool			stop;
+	bool			timed_out;
+};
+
+/*
+ * Interrupts off until told to stop, as a CPU stuck in a deadlock. Only
+ * an NMI can interrupt it: its registers must point here. Nothing in the
+ * loop calls out (no KASAN checks either), so they point into this
+ * function itself; 5 s at most, far from the soft lockup report.
+ */
+static noinline __no_sanitize_address void
+bsdmem_kunit_spin(struct bsdmem_kunit_spinner *s)
+{
+	u64 end = rdtsc() + 5000ULL * (tsc_khz ? tsc_khz : 1000000);
+
+	local_irq_disable();
+	complete(&s->spinning);
+	while (!READ_ONCE(s->stop) && (s64)(rdtsc() - end) < 0)
+		cpu_relax();
+	s->timed_out = !READ_ONCE(s->stop);
+	local_irq_enable();
+}
+
+static int bsdmem_kunit_spinner_fn(void *arg)
+{
+	bsdmem_kunit_spin(arg);
+	return 0;
+}
+
+/* A CPU spinning with interrupts disabled answers by NMI, from its loop. */
+static void bsdmem_dump_regs_spinning_cpu_test(struct kunit *test)
+{
+	struct bsdmem_kunit_spinner *s = kunit_kzalloc(test, sizeof(*s),
+						       GFP_KERNEL);
+	struct bsdmem_cpu_regs *cpus = bsdmem_kunit_cpus(test), *spun = NULL;
+	struct task_struct *t;
+	unsigned int cpu, n, i;
+	const char *sym;
+	pid_t pid;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_NOT_NULL(test, cpus);
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "one CPU online: none to spin");
+	init_completion(&s->spinning);
+	/*
+	 * This thread must not be queued behind the spinner, and nothing
+	 * here may end the test before the spinner is stopped.
+	 */
+	migrate_disable();
+	cpu = cpumask_any_but(cpu_online_mask, smp_processor_id());
+	t = kthread_create(bsdmem_kunit_spinner_fn, s, "bsdmem-kunit-spin");
+	if (IS_ERR(t)) {
+		migrate_enable();
+		KUNIT_FAIL(test, "kthread_create: %ld", PTR_ERR(t));
+		return;
+	}
+	get_task_struct(t);
+	kthread_bind(t, cpu);
+	wake_up_process(t);
+	wait_for_completion(&s->spinning);
+	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus());
+	WRITE_ONCE(s->stop, true);
+	migrate_enable();
+	kthread_stop(t);
+	pid = t->pid;
+	put_task_struct(t);
+
+	KUNIT_EXPECT_FALSE_MSG(test, s->timed_out, "the spin ended before the NMI");
+	bsdmem_kunit_check_cpus(test, cpus, n);
+	for (i = 0; i < n; i++)
+		if (cpus[i].cpu == cpu)
+			spun = &cpus[i];
+	KUNIT_ASSERT_NOT_NULL(test, spun);
+	KUNIT_EXPECT_EQ(test, spun->pid, pid);
+	/* interrupted with interrupts off, in the spinning loop itself */
+	KUNIT_EXPECT_FALSE(test, spun->regs.flags & X86_EFLAGS_IF);
+	KUNIT_EXPECT_EQ(test, spun->regs.cs, (unsigned long)__KERNEL_CS);
+	sym = bsdmem_kunit_sym(test, spun->regs.ip);
+	KUNIT_EXPECT_TRUE_MSG(test, str_has_prefix(sym, "bsdmem_kunit_spin+"),
+			      "ip %s", sym);
+}
+
 static void bsdmem_elf_headers_test(struct kunit *test)
 {
 	static const struct bsdmem_seg segs[] = {
@@ -761,6 +987,9 @@ static void bsdmem_strict_access_test(struct kunit *test)
 static struct kunit_case bsdmem_test_cases[] = {
 	KUNIT_CASE(bsdmem_elf_note_test),
 	KUNIT_CASE(bsdmem_elf_headers_test),
+	KUNIT_CASE(bsdmem_elf_prstatus_test),
+	KUNIT_CASE(bsdmem_dump_regs_all_cpus_test),
+	KUNIT_CASE(bsdmem_dump_regs_spinning_cpu_test),
 	KUNIT_CASE(bsdmem_plan_segments_test),
 	KUNIT_CASE(bsdmem_plan_carve_test),
 	KUNIT_CASE(bsdmem_gzip_framing_test),

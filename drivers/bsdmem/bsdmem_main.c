@@ -30,6 +30,7 @@ static void __exit bsdmem_exit(void)
 	bsdmem_ranges_release_all();
 	bsdmem_mmap_exit();
 	bsdmem_hotplug_unregister();
+	bsdmem_dump_regs_exit();
 }
 
 module_init(bsdmem_init);

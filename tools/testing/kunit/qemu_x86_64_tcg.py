@@ -3,6 +3,7 @@
 # kunit.py --qemu_config for bsdmem: the stock x86_64 config, but pinned
 # to TCG. KVM is present on some CI hosts yet hangs, and KUnit gains
 # nothing from it, so never let QEMU pick an accelerator by itself.
+# Two CPUs: the dump's register collection sends the other one an NMI.
 #
 # Loaded by tools/testing/kunit/kunit.py of the kernel tree, which has its
 # own directory on sys.path, hence the absolute import.
@@ -18,5 +19,5 @@ CONFIG_SERIAL_8250_CONSOLE=y''',
 			   kernel_command_line='console=ttyS0',
 			   # qboot is faster than SeaBIOS and doesn't mess up
 			   # the terminal.
-			   extra_qemu_params=['-accel', 'tcg',
+			   extra_qemu_params=['-accel', 'tcg', '-smp', '2',
 					      '-bios', 'qboot.rom'])

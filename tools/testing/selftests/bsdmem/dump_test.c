@@ -22,6 +22,16 @@
 #define CORE		"/tmp/bsdmem-test.core"
 #define PROGRESS	"/sys/module/bsdmem/parameters/dump_progress"
 
+/* struct elf_prstatus of x86-64: its size, pr_reg and three registers */
+#define PRSTATUS_SIZE	336
+#define PR_REG		112
+#define PRS_IP		16
+#define PRS_CS		17
+#define PRS_SP		19
+#define KERNEL_CS	0x10
+#define USER32_CS	0x23
+#define USER_CS		0x33
+
 static int dump(int fd, int comp)
 {
 	struct mem_livedump_arg a = { .fd = fd, .compression = comp };
@@ -351,10 +361,14 @@ TEST(elf_layout_as_vmcore)
 	}
 }
 
-/* NT_PRSTATUS per CPU with pr_pid = CPU + 1, then VMCOREINFO verbatim. */
+/*
+ * An NT_PRSTATUS per online CPU, each with that CPU's registers (none
+ * zero: every CPU answered) and the pid of the task running there, as
+ * kdump's crash_save_cpu() writes them; then VMCOREINFO verbatim.
+ */
 TEST(notes_prstatus_per_cpu_and_vmcoreinfo)
 {
-	int ncpu = sysconf(_SC_NPROCESSORS_ONLN), seen = 0;
+	int ncpu = sysconf(_SC_NPROCESSORS_ONLN), seen = 0, tasks = 0;
 	unsigned long long vpa = 0;
 	unsigned int vlen = 0;
 	const uint8_t *p, *end;
@@ -373,12 +387,30 @@ TEST(notes_prstatus_per_cpu_and_vmcoreinfo)
 			     ((n->n_descsz + 3) & ~3);
 
 		if (n->n_type == NT_PRSTATUS) {
+			uint64_t ip, cs, sp;
 			int pid;
 
 			ASSERT_EQ(strcmp(name, "CORE"), 0);
+			ASSERT_EQ(n->n_descsz, PRSTATUS_SIZE);
 			/* pr_pid follows pr_info (12), pr_cursig and padding, pr_sigpend, pr_sighold */
 			memcpy(&pid, desc + 32, sizeof(pid));
-			ASSERT_EQ(pid, ++seen);
+			/* pr_reg: user_regs_struct, 8 bytes per register */
+			memcpy(&ip, desc + PR_REG + 8 * PRS_IP, 8);
+			memcpy(&cs, desc + PR_REG + 8 * PRS_CS, 8);
+			memcpy(&sp, desc + PR_REG + 8 * PRS_SP, 8);
+			TH_LOG("CPU note %d: pid %d ip %#llx cs %#llx sp %#llx",
+			       seen, pid, (unsigned long long)ip,
+			       (unsigned long long)cs, (unsigned long long)sp);
+			ASSERT_NE(ip, 0);
+			ASSERT_NE(sp, 0);
+			ASSERT_TRUE(cs == KERNEL_CS || cs == USER_CS ||
+				    cs == USER32_CS);
+			ASSERT_GE(pid, 0);
+			/* the idle task (pid 0) runs in the kernel only */
+			if (!pid)
+				ASSERT_EQ(cs, KERNEL_CS);
+			tasks += pid != 0;
+			seen++;
 		} else {
 			ASSERT_EQ(seen, ncpu);
 			ASSERT_EQ(strcmp(name, "VMCOREINFO"), 0);
@@ -398,6 +430,8 @@ TEST(notes_prstatus_per_cpu_and_vmcoreinfo)
 		p += len;
 	}
 	ASSERT_EQ(seen, ncpu);
+	/* the dumping CPU runs the dump's kernel thread */
+	ASSERT_GE(tasks, 1);
 }
 
 /* Kernel memory (the log) is in; a user page is not. */
