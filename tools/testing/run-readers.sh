@@ -11,6 +11,15 @@
 # back, and every page a drgn walk of the kernel's structures reads in the
 # first must be in the second (scripts/dump-diff.py).
 #
+# Every CPU's registers: the guest has 3 CPUs, and the plain dump is taken
+# while the spinner module (tools/testing/spinner, built here against the
+# kernel) keeps CPU 1 spinning with interrupts disabled. Each CPU's
+# NT_PRSTATUS must hold registers, the spinning CPU's an ip inside
+# spinner_spin() and the spinner's pid (prstatus-check.py, on every
+# kernel); with the debug vmlinux, drgn's stack trace of the spinning
+# thread must start there, idle CPUs unwind into do_idle(), and crash's
+# bt -a shows spinner_spin on CPU 1.
+#
 # The debug vmlinux (linux-image-KVER-dbg) is the installed one, which
 # make deps installs for the 6.1 kernel, where its absence fails; or, for
 # a kernel of a newer suite, the one fetch-kernel.sh --dbg put in the
@@ -36,6 +45,25 @@ finish() { echo "RESULT $lvl $pass $fail $skip"; [ $fail -eq 0 ]; exit $?; }
 
 mkdir -p "$out"
 rm -f "$out"/core*
+
+# The spinner, built W=1 against the kernel as bsdmem is (build-module.sh).
+kdir=/lib/modules/$kver/build
+[ -f "$kdir/Makefile" ] || kdir=$cache/kernels/$kver/build
+spin_dir=$build/$kver/spinner
+spin_ko=$spin_dir/spinner.ko
+rm -rf "$spin_dir" "$out/spinner-bin"
+mkdir -p "$spin_dir" "$out/spinner-bin"
+cp "$top"/tools/testing/spinner/* "$spin_dir/"
+if make -C "$kdir" M="$spin_dir" W=1 CONFIG_DEBUG_INFO_BTF_MODULES= modules \
+	> "$out/spinner_build.log" 2>&1 &&
+   ! grep -qE 'warning:|error:' "$out/spinner_build.log" && [ -f "$spin_ko" ]; then
+	ok spinner_build
+else
+	nok spinner_build "see $out/spinner_build.log"
+	finish
+fi
+cp "$spin_ko" "$out/spinner-bin/"
+
 disk="$out/disk.img"
 truncate -s 0 "$disk"
 truncate -s 1G "$disk"
@@ -43,15 +71,24 @@ truncate -s 1G "$disk"
 if ! "$top/tools/testing/qemu/run-guest.sh" -k "$kver" \
 	-m "$build/$kver/drivers/bsdmem/bsdmem.ko" \
 	-s "$top/tools/testing/qemu/guest-readers.sh" \
-	-b "$build/tools/tests" -M virtio_blk -M virtio_pci -M zstd_compress \
+	-b "$build/tools/tests" -b "$out/spinner-bin" -p 3 \
+	-M virtio_blk -M virtio_pci -M zstd_compress \
 	-d "$disk" -o "$out/guest" -t 900; then
 	nok guest_dumps "$(cat "$out/guest/verdict")"
 	sed 's/^/# /' "$out/guest/results.log" | tail -20
 	finish
 fi
 ok guest_dumps
-marker=$(sed -n 's/^@@MARKER //p' "$out/guest/results.log" | tr -d '\r')
-release=$(sed -n 's/^@@RELEASE //p' "$out/guest/results.log" | tr -d '\r')
+tag() { sed -n "s/^@@$1 //p" "$out/guest/results.log" | tr -d '\r'; }
+marker=$(tag MARKER)
+release=$(tag RELEASE)
+ncpu=$(tag NCPU)
+spin_cpu=$(tag SPINNER_CPU)
+spin_pid=$(tag SPINNER_PID)
+spin_start=$(tag SPINNER_SYM)
+# spinner_spin()'s end: its start plus its size in the module's symbols
+spin_size=$(nm -S "$spin_ko" | awk '$4 == "spinner_spin" { print $2 }')
+spin_end=$(printf '%x' $((0x${spin_start:-0} + 0x${spin_size:-0})))
 
 # The index in the first 4 KiB: "name offset length" per dump.
 head -c 4096 "$disk" | tr -d '\0' > "$out/index"
@@ -62,6 +99,17 @@ done < "$out/index"
 for f in core core.gz core.zst; do
 	[ -s "$out/$f" ] || { nok "extract_$f" "missing from the disk index"; finish; }
 done
+
+# The spin ended at the dump's NMI, not at its time limit.
+spin=$(tag SPIN)
+if [ "${spin%% *}" = nmi ]; then
+	ok spinner_stopped_by_nmi
+else
+	nok spinner_stopped_by_nmi "spinner: ${spin:-no result}"
+fi
+check prstatus_every_cpu "$top/tools/testing/scripts/prstatus-check.py" \
+	"$out/core" "${ncpu:-0}" "${spin_cpu:-0}" "${spin_pid:--1}" \
+	"${spin_start:-0}" "$spin_end"
 
 check gunzip_t gunzip -t "$out/core.gz"
 check zstd_t zstd -q -t "$out/core.zst"
@@ -83,11 +131,15 @@ if [ ! -f "$vmlinux" ]; then
 	6.1.*)
 		why="no /usr/lib/debug/boot/vmlinux-$kver: install linux-image-$kver-dbg (make deps)"
 		nok crash_log "$why"
-		nok drgn_release "$why" ;;
+		nok crash_bt_spinner "$why"
+		nok drgn_release "$why"
+		nok drgn_cpu_stacks "$why" ;;
 	*)
 		why="no debug vmlinux for $kver (linux-image-$kver-dbg; for a kernel in the cache, tools/testing/scripts/fetch-kernel.sh --dbg $kver)"
 		skp crash_log "$why"
-		skp drgn_release "$why" ;;
+		skp crash_bt_spinner "$why"
+		skp drgn_release "$why"
+		skp drgn_cpu_stacks "$why" ;;
 	esac
 	finish
 fi
@@ -95,7 +147,8 @@ fi
 # with the module_load_offset symbol (6.1 has it, 7.3 not); without it,
 # it reads the kernel at its link-time addresses and finds nothing. The
 # offset is in the dump's vmcoreinfo (KERNELOFFSET).
-printf 'log\nsys\nps\nquit\n' > "$out/crash.cmds"
+printf 'mod -s spinner %s\nlog\nsys\nps\nbt -a\nquit\n' "$spin_ko" \
+	> "$out/crash.cmds"
 crash_run() {
 	timeout 1800 crash -s --kaslr=auto "$@" "$vmlinux" "$out/core" 2>&1
 }
@@ -104,11 +157,21 @@ limit=$(grep -m1 'invalid structure member offset' "$out/crash.out")
 if grep -qF "$marker" "$out/crash.out" &&
    grep -qF "RELEASE: $release" "$out/crash.out"; then
 	ok crash_log
+	# bt -a: the spinning CPU's stack starts in spinner_spin
+	if awk -v cpu="$spin_cpu" '
+		/^PID: .* CPU: / { on = ($0 ~ ("CPU: " cpu "[^0-9]")) }
+		on && /spinner_spin/ { found = 1 }
+		END { exit !found }' "$out/crash.out"; then
+		ok crash_bt_spinner
+	else
+		nok crash_bt_spinner "no spinner_spin on CPU $spin_cpu in bt -a: see $out/crash.out"
+	fi
 elif [ -n "$limit" ]; then
 	# A crash older than the kernel's structures gives up as it starts,
 	# whatever the dump (7.x has no struct kmem_cache_cpu, which crash
 	# 8.0.2 needs for SLUB). Its minimal mode still reads the log.
 	skp crash_log "$(crash --version | grep -m1 -o 'crash [0-9.]*') does not know $kver's structures: ${limit#crash: }"
+	skp crash_bt_spinner "crash cannot start on $kver (see crash_log); drgn checks the stacks"
 	printf 'log\nquit\n' | crash_run --minimal > "$out/crash-minimal.out"
 	if grep -qF "$marker" "$out/crash-minimal.out"; then
 		ok crash_minimal_log
@@ -117,6 +180,7 @@ elif [ -n "$limit" ]; then
 	fi
 else
 	nok crash_log "see $out/crash.out"
+	nok crash_bt_spinner "crash did not start: see $out/crash.out"
 fi
 # Modules and vmalloc: crash walks page tables into module memory; a
 # segment that claims a page twice, zeros first (freed init memory the
@@ -145,6 +209,47 @@ assert release == "$release", release
 assert n > 10, n
 PY
 check drgn_release timeout 1800 drgn -q -c "$out/core" -s "$vmlinux" "$out/drgn.py"
+# drgn takes a running task's registers from the NT_PRSTATUS of its CPU
+# when pr_pid is the task's: the stacks of the spinning thread and of the
+# idle CPUs start where the NMI found them.
+cat > "$out/drgn-cpus.py" <<PY
+from drgn.helpers.linux.percpu import per_cpu
+from drgn.helpers.linux.pid import find_task
+
+spin_cpu, spin_pid = $spin_cpu, $spin_pid
+start, end = 0x$spin_start, 0x$spin_end
+pids = [int(l.split()[4]) for l in open("$out/prstatus_every_cpu.log")
+        if l.startswith("# CPU ")]
+assert len(pids) == $ncpu, pids
+
+
+def frames(task):
+    trace = prog.stack_trace(task)
+    print(task.comm.string_().decode(), task.pid.value_())
+    print(trace)
+    return [f.name for f in trace], trace[0].pc
+
+
+spinner = find_task(prog, spin_pid)
+assert spinner, "no spinner task"
+assert spinner.comm.string_() == b"spinner/%d" % spin_cpu
+names, pc = frames(spinner)
+assert start <= pc < end, hex(pc)
+assert names[0] == "spinner_spin", names
+idle = 0
+for cpu, pid in enumerate(pids):
+    if pid == 0:
+        names, pc = frames(per_cpu(prog["runqueues"], cpu).idle)
+        assert "do_idle" in names, (cpu, names)
+        idle += 1
+    elif pid != spin_pid:
+        task = find_task(prog, pid)
+        assert task, pid
+        print("CPU", cpu, "ran", task.comm.string_().decode())
+print(idle, "idle CPUs")
+PY
+check drgn_cpu_stacks timeout 1800 drgn -q -c "$out/core" -s "$vmlinux" \
+	-s "$spin_ko" "$out/drgn-cpus.py"
 
 # The differential check: a whole-RAM dump and a minidump of the same
 # moment, with the hot-plugged DIMM online (a smaller guest: 2 x 512 MiB

@@ -4,16 +4,19 @@
  * block device, for the host to read back. The first 4 KiB of the device
  * get an index, one line per dump: "name offset length".
  *
- *   dump-to-disk /dev/vda [whole.zst|core|core.gz|core.zst]...
+ *   dump-to-disk [-S] /dev/vda [whole.zst|core|core.gz|core.zst]...
  *
  * With names, only those dumps are taken (the smoke level takes one), in
  * the order above. whole.zst is a whole-RAM dump (bsdmem's dump_whole_ram
  * parameter set for it), taken only when named: the differential reader
- * check compares a minidump with it.
+ * check compares a minidump with it. With -S the first dump is taken
+ * while the spinner module (tools/testing/spinner) spins on its CPU with
+ * interrupts disabled.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -36,6 +39,56 @@ static int set_whole_ram(const char *val)
 	return ok ? 0 : -1;
 }
 
+#define SPINNER		"/sys/module/spinner/parameters/"
+#define KTHREADD	2
+
+static cpu_set_t kthreadd_cpus;
+
+/*
+ * Start the spinner: once the write returns, its CPU spins until the
+ * dump's NMI. A task woken meanwhile may be queued on that CPU and wait
+ * for the spin to end: keep what the dump needs off it, this process and
+ * kthreadd (which starts the dump's thread, and whose CPUs that thread
+ * first runs on). The dump's thread then never lands there, as no CPU
+ * but an idle one or its own is picked when it wakes.
+ */
+static int spin_start(void)
+{
+	cpu_set_t others;
+	int cpu = -1, fd;
+	FILE *f = fopen(SPINNER "cpu", "r");
+
+	if (!f || fscanf(f, "%d", &cpu) != 1 || cpu < 0 || cpu >= CPU_SETSIZE) {
+		fprintf(stderr, "dump-to-disk: no spinner CPU in " SPINNER "cpu\n");
+		return -1;
+	}
+	fclose(f);
+	if (sched_getaffinity(0, sizeof(others), &others) ||
+	    sched_getaffinity(KTHREADD, sizeof(kthreadd_cpus), &kthreadd_cpus)) {
+		perror("dump-to-disk: sched_getaffinity");
+		return -1;
+	}
+	CPU_CLR(cpu, &others);
+	if (sched_setaffinity(0, sizeof(others), &others) ||
+	    sched_setaffinity(KTHREADD, sizeof(others), &others)) {
+		perror("dump-to-disk: sched_setaffinity");
+		return -1;
+	}
+	fd = open(SPINNER "spin", O_WRONLY);
+	if (fd < 0 || write(fd, "1", 1) != 1) {
+		perror("dump-to-disk: " SPINNER "spin");
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void spin_end(void)
+{
+	if (sched_setaffinity(KTHREADD, sizeof(kthreadd_cpus), &kthreadd_cpus))
+		perror("dump-to-disk: sched_setaffinity (kthreadd)");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; int comp, whole; } kinds[] = {
@@ -46,8 +99,13 @@ int main(int argc, char **argv)
 	};
 	char index[4096] = "";
 	off_t off = 1 << 20;
-	int mem, disk, want[ARRAY_SIZE(kinds)];
+	int mem, disk, want[ARRAY_SIZE(kinds)], spin = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "-S")) {
+		spin = 1;
+		argv++;
+		argc--;
+	}
 	if (argc < 2)
 		return 2;
 	for (unsigned int i = 0; i < ARRAY_SIZE(kinds); i++)
@@ -73,17 +131,26 @@ int main(int argc, char **argv)
 		struct mem_livedump_arg a = { .fd = disk,
 					      .compression = kinds[i].comp };
 		off_t end;
-		int ret;
+		int ret, err;
 
 		if (!want[i])
 			continue;
+		if (lseek(disk, off, SEEK_SET) != off) {
+			perror("dump-to-disk: lseek");
+			return 1;
+		}
 		if (kinds[i].whole && set_whole_ram("1"))
 			return 1;
-		ret = lseek(disk, off, SEEK_SET) != off ||
-		      ioctl(mem, MEM_KERNELDUMP, &a);
+		if (spin && spin_start())
+			return 1;
+		ret = ioctl(mem, MEM_KERNELDUMP, &a);
+		err = errno;
+		if (spin)
+			spin_end();
+		spin = 0;
 		if (ret)
 			fprintf(stderr, "dump-to-disk: %s: %s\n", kinds[i].name,
-				strerror(errno));
+				strerror(err));
 		if (kinds[i].whole && set_whole_ram("0"))
 			return 1;
 		if (ret)

@@ -10,6 +10,7 @@
 #                [-b BINDIR]... [-M stock_module]... [-t TIMEOUT]
 #                [-a "extra kernel args"] [-d DISK_IMAGE] [-K BZIMAGE]
 #                [-c QEMU_CPU_MODEL] [-D] [-C KERNEL_CONFIG] [-r NODE_MIB]
+#                [-p NCPUS]
 #
 # -K boots a kernel of our own (bsdmem built in, so no -m) instead of
 # /boot/vmlinuz-KVER; give its release as KVER and its .config as -C.
@@ -20,6 +21,8 @@
 #
 # -C is the kernel's config, found in the guest as /boot/config-KVER
 # (default: the host's /boot/config-KVER, when there is one).
+#
+# -p sets the number of vCPUs (default 2).
 #
 # -D adds a hot-pluggable 1 GiB DIMM on node 1 (pc-dimm, present from
 # boot, so ACPI adds its memory blocks; the guest onlines them): the
@@ -36,9 +39,9 @@ set -euo pipefail
 
 kver="" module="" script="" out="" timeout=600 append="" disk="" kimage=""
 kconfig=""
-cpu=qemu64 node=1024 hotplug=""
+cpu=qemu64 node=1024 hotplug="" ncpus=2
 bindirs=() stock=() dimm=()
-while getopts "k:m:s:o:b:M:t:a:d:K:c:C:Dr:" opt; do
+while getopts "k:m:s:o:b:M:t:a:d:K:c:C:Dr:p:" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	m) module=$OPTARG ;;
@@ -54,11 +57,15 @@ while getopts "k:m:s:o:b:M:t:a:d:K:c:C:Dr:" opt; do
 	C) kconfig=$OPTARG ;;
 	D) hotplug=1 ;;
 	r) node=$OPTARG ;;
+	p) ncpus=$OPTARG ;;
 	*) echo "usage: see the header of $0" >&2; exit 2 ;;
 	esac
 done
 case $node in
 ''|*[!0-9]*) echo "run-guest: -r takes MiB" >&2; exit 2 ;;
+esac
+case $ncpus in
+''|0|*[!0-9]*) echo "run-guest: -p takes a number of vCPUs" >&2; exit 2 ;;
 esac
 mem=(-m "$((2 * node))M")
 if [ -n "$hotplug" ]; then
@@ -141,7 +148,7 @@ disk_args=()
 
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-	-accel tcg -cpu "$cpu" -smp 2 "${mem[@]}" \
+	-accel tcg -cpu "$cpu" -smp "$ncpus" "${mem[@]}" \
 	-object "memory-backend-ram,id=m0,size=${node}M" -numa node,nodeid=0,memdev=m0 \
 	-object "memory-backend-ram,id=m1,size=${node}M" -numa node,nodeid=1,memdev=m1 \
 	-kernel "$kimage" -initrd "$out/initrd.gz" \
