@@ -147,8 +147,12 @@ fi
 # with the module_load_offset symbol (6.1 has it, 7.3 not); without it,
 # it reads the kernel at its link-time addresses and finds nothing. The
 # offset is in the dump's vmcoreinfo (KERNELOFFSET).
-printf 'mod -s spinner %s\nlog\nsys\nps\nbt -a\nquit\n' "$spin_ko" \
-	> "$out/crash.cmds"
+# bt -a starts each active task from its CPU's NT_PRSTATUS only with
+# DWARF unwinding on (crash 8.0.2 otherwise takes the notes of a kdump's
+# panic task alone); the spinner is still CPU 1's task when the dump
+# copies the runqueues, as it holds the CPU until the dump is written.
+printf 'mod -s spinner %s\nlog\nsys\nps\nset unwind on\nbt -a\nquit\n' \
+	"$spin_ko" > "$out/crash.cmds"
 crash_run() {
 	timeout 1800 crash -s --kaslr=auto "$@" "$vmlinux" "$out/core" 2>&1
 }
@@ -224,10 +228,11 @@ assert len(pids) == $ncpu, pids
 
 
 def frames(task):
+    """The names of the task's functions (inlined ones left out), its pc."""
     trace = prog.stack_trace(task)
     print(task.comm.string_().decode(), task.pid.value_())
     print(trace)
-    return [f.name for f in trace], trace[0].pc
+    return [f.name for f in trace if not f.is_inline], trace[0].pc
 
 
 spinner = find_task(prog, spin_pid)
@@ -235,7 +240,12 @@ assert spinner, "no spinner task"
 assert spinner.comm.string_() == b"spinner/%d" % spin_cpu
 names, pc = frames(spinner)
 assert start <= pc < end, hex(pc)
-assert names[0] == "spinner_spin", names
+# drgn 0.0.22 places a module's debug info on kernels before 6.4 only
+# (struct module's layout changed); the pc above holds either way
+if names[0] is None:
+    print("no debug info for the spinner module here: its pc alone checked")
+else:
+    assert names[0] == "spinner_spin", names
 idle = 0
 for cpu, pid in enumerate(pids):
     if pid == 0:

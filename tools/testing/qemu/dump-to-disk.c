@@ -11,7 +11,8 @@
  * parameter set for it), taken only when named: the differential reader
  * check compares a minidump with it. With -S the first dump is taken
  * while the spinner module (tools/testing/spinner) spins on its CPU with
- * interrupts disabled.
+ * interrupts disabled, and then keeps that CPU busy until the dump is
+ * written.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,18 +45,35 @@ static int set_whole_ram(const char *val)
 
 static cpu_set_t kthreadd_cpus;
 
+/* Write one parameter of the spinner. */
+static int spinner_write(const char *param, const char *val)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), SPINNER "%s", param);
+	fd = open(path, O_WRONLY);
+	ret = fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val);
+	if (ret)
+		fprintf(stderr, "dump-to-disk: %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ret ? -1 : 0;
+}
+
 /*
  * Start the spinner: once the write returns, its CPU spins until the
- * dump's NMI. A task woken meanwhile may be queued on that CPU and wait
- * for the spin to end: keep what the dump needs off it, this process and
- * kthreadd (which starts the dump's thread, and whose CPUs that thread
- * first runs on). The dump's thread then never lands there, as no CPU
- * but an idle one or its own is picked when it wakes.
+ * dump's NMI, then stays busy until spin_end(). A task woken while it
+ * spins may be queued on that CPU and wait for the spin to end: keep what
+ * the dump needs off it, this process and kthreadd (which starts the
+ * dump's thread, and whose CPUs that thread first runs on). The dump's
+ * thread then never lands there, as no CPU but an idle one or its own is
+ * picked when it wakes.
  */
 static int spin_start(void)
 {
 	cpu_set_t others;
-	int cpu = -1, fd;
+	int cpu = -1;
 	FILE *f = fopen(SPINNER "cpu", "r");
 
 	if (!f || fscanf(f, "%d", &cpu) != 1 || cpu < 0 || cpu >= CPU_SETSIZE) {
@@ -74,17 +92,13 @@ static int spin_start(void)
 		perror("dump-to-disk: sched_setaffinity");
 		return -1;
 	}
-	fd = open(SPINNER "spin", O_WRONLY);
-	if (fd < 0 || write(fd, "1", 1) != 1) {
-		perror("dump-to-disk: " SPINNER "spin");
-		return -1;
-	}
-	close(fd);
-	return 0;
+	return spinner_write("spin", "1");
 }
 
+/* The dump is written: release the spinner's CPU, and kthreadd. */
 static void spin_end(void)
 {
+	spinner_write("spin", "0");
 	if (sched_setaffinity(KTHREADD, sizeof(kthreadd_cpus), &kthreadd_cpus))
 		perror("dump-to-disk: sched_setaffinity (kthreadd)");
 }

@@ -6,20 +6,27 @@
  * registers by NMI) or max_ms pass. The dump must then hold registers of
  * that CPU that point into spinner_spin(), and the spinning thread's pid.
  *
+ * After the NMI the thread keeps the CPU busy, interrupts enabled, until
+ * released: a stuck CPU stays stuck while the dump is written, and crash
+ * shows a CPU's registers from the dump only for the task the dump finds
+ * running there.
+ *
  * /sys/module/spinner/parameters/:
- *   cpu     the CPU to spin on, given at load (default 1)
- *   max_ms  the longest spin (default 5000), far from the soft lockup
- *           (20 s) and RCU stall (21 s) reports
- *   spin    write 1: start a spin, return once the CPU spins; read: how
- *           the last one ended, "nmi US", "timeout US" (how long it
- *           spun), "spinning" or "none"
- *   pid     the spinning kernel thread
+ *   cpu      the CPU to spin on, given at load (default 1)
+ *   max_ms   the longest spin with interrupts disabled (default 5000),
+ *            far from the soft lockup (20 s) and RCU stall (21 s) reports
+ *   hold_ms  the longest busy hold after it (default 600000)
+ *   spin     write 1: start a spin, return once the CPU spins; write 0:
+ *            release the hold; read: how the last spin ended, "nmi US",
+ *            "timeout US" (how long it spun), "spinning" or "none"
+ *   pid      the spinning kernel thread
  *
  * Tasks woken while the CPU spins may be queued on it and wait: keep what
  * must run then (the dump's caller and kthreadd) off that CPU.
  */
 #include <linux/completion.h>
 #include <linux/cpumask.h>
+#include <linux/ktime.h>
 #include <linux/kthread.h>
 #include <linux/math64.h>
 #include <linux/module.h>
@@ -41,6 +48,10 @@ static unsigned int spinner_max_ms = 5000;
 module_param_named(max_ms, spinner_max_ms, uint, 0644);
 MODULE_PARM_DESC(max_ms, "the longest spin, in milliseconds");
 
+static unsigned int spinner_hold_ms = 600000;
+module_param_named(hold_ms, spinner_hold_ms, uint, 0644);
+MODULE_PARM_DESC(hold_ms, "the longest busy hold after the spin, in milliseconds");
+
 static int spinner_pid;
 module_param_named(pid, spinner_pid, int, 0444);
 MODULE_PARM_DESC(pid, "the spinning kernel thread");
@@ -50,6 +61,7 @@ static DECLARE_WAIT_QUEUE_HEAD(spinner_wq);
 static DECLARE_COMPLETION(spinner_spinning);
 static DEFINE_MUTEX(spinner_lock);
 static bool spinner_go;
+static bool spinner_released;
 static const char *spinner_result = "none";
 static u64 spinner_us;
 
@@ -87,6 +99,18 @@ static noinline void spinner_spin(void)
 	WRITE_ONCE(spinner_result, nmi ? "nmi" : "timeout");
 }
 
+/* Busy, interrupts enabled, until released: still the CPU's task. */
+static void spinner_hold(void)
+{
+	u64 end = ktime_get_ns() + READ_ONCE(spinner_hold_ms) * NSEC_PER_MSEC;
+
+	while (!READ_ONCE(spinner_released) && !kthread_should_stop() &&
+	       ktime_get_ns() < end) {
+		cpu_relax();
+		cond_resched();
+	}
+}
+
 static int spinner_thread(void *unused)
 {
 	while (!kthread_should_stop()) {
@@ -95,6 +119,7 @@ static int spinner_thread(void *unused)
 		if (READ_ONCE(spinner_go)) {
 			WRITE_ONCE(spinner_go, false);
 			spinner_spin();
+			spinner_hold();
 		}
 	}
 	return 0;
@@ -106,10 +131,15 @@ static int spinner_spin_set(const char *val, const struct kernel_param *kp)
 	int ret;
 
 	ret = kstrtobool(val, &go);
-	if (ret || !go)
+	if (ret)
 		return ret;
+	if (!go) {
+		WRITE_ONCE(spinner_released, true);
+		return 0;
+	}
 	mutex_lock(&spinner_lock);
 	reinit_completion(&spinner_spinning);
+	WRITE_ONCE(spinner_released, false);
 	WRITE_ONCE(spinner_result, "spinning");
 	WRITE_ONCE(spinner_go, true);
 	wake_up(&spinner_wq);
@@ -132,7 +162,7 @@ static const struct kernel_param_ops spinner_spin_ops = {
 	.get = spinner_spin_get,
 };
 module_param_cb(spin, &spinner_spin_ops, NULL, 0644);
-MODULE_PARM_DESC(spin, "1 starts a spin; how the last one ended");
+MODULE_PARM_DESC(spin, "1 starts a spin, 0 ends the hold; how the last spin ended");
 
 static int __init spinner_init(void)
 {
