@@ -168,7 +168,8 @@ if grep -qF "$marker" "$out/crash.out" &&
 		END { exit !found }' "$out/crash.out"; then
 		ok crash_bt_spinner
 	else
-		nok crash_bt_spinner "no spinner_spin on CPU $spin_cpu in bt -a: see $out/crash.out"
+		# e.g. "cannot access vmalloc'd module memory": no module symbols
+		nok crash_bt_spinner "no spinner_spin on CPU $spin_cpu in bt -a ($(grep -m1 -o 'WARNING: cannot access.*' "$out/crash.out")): see $out/crash.out"
 	fi
 elif [ -n "$limit" ]; then
 	# A crash older than the kernel's structures gives up as it starts,
