@@ -69,8 +69,14 @@ fetch() {
 	fi
 }
 fetch_all() {
-	local newest
+	local newest k
 
+	# First the debug vmlinux of an installed kernel without its -dbg
+	# package (6.12), for the readers: run-readers.sh waits for it, and
+	# run-debugging.sh fails without it.
+	for k in $kvers; do
+		tools/testing/scripts/debug-vmlinux.sh --fetch "$k" >/dev/null
+	done
 	newest=$(tools/testing/scripts/apt-private.sh newest \
 		'^linux-image-[0-9]+\.[0-9]+\.[0-9]+\+deb[0-9]+-amd64$')
 	newest=${newest#linux-image-}
@@ -84,7 +90,7 @@ fetched() {
 	cat "$BSDMEM_RESULTS/fetch-$1.kver" 2>/dev/null
 }
 # its own process group, so that an interrupted make check takes it along
-export tally
+export tally kvers
 export -f fetch fetch_all
 setsid bash -c fetch_all > "$BSDMEM_RESULTS/fetch.out" 2>&1 &
 fetch_pid=$!

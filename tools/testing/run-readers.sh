@@ -32,9 +32,7 @@ build=${BUILD:-$top/build}
 out=${BSDMEM_RESULTS:-$build/results}/readers-$kver
 lvl="readers.$kver"
 cache=${BSDMEM_CACHE:-${HOME:?}/.cache/bsdmem}
-vmlinux=/usr/lib/debug/boot/vmlinux-$kver
-[ -f "$vmlinux" ] ||
-	vmlinux=$cache/kernels/$kver/root/usr/lib/debug/boot/vmlinux-$kver
+vmlinux=$("$top/tools/testing/scripts/debug-vmlinux.sh" "$kver") || vmlinux=/usr/lib/debug/boot/vmlinux-$kver
 pass=0 fail=0 skip=0
 
 ok() { echo "ok - $lvl.$1"; pass=$((pass + 1)); }
