@@ -10,7 +10,7 @@
 #                [-b BINDIR]... [-M stock_module]... [-t TIMEOUT]
 #                [-a "extra kernel args"] [-d DISK_IMAGE] [-K BZIMAGE]
 #                [-c QEMU_CPU_MODEL] [-D] [-C KERNEL_CONFIG] [-r NODE_MIB]
-#                [-p NCPUS]
+#                [-p NCPUS] [-Q]
 #
 # -K boots a kernel of our own (bsdmem built in, so no -m) instead of
 # /boot/vmlinuz-KVER; give its release as KVER and its .config as -C.
@@ -31,6 +31,16 @@
 # -r is the size of each of the two NUMA nodes in MiB (default 1024, a
 # multiple of the 128 MiB memory block): less RAM, smaller whole-RAM dumps.
 #
+# -Q lets the guest script have QEMU dump the guest (the reference the
+# level run-debugging.sh compares bsdmem's dumps with): a line
+# "@@QEMU-DUMP NAME" of the script has QEMU write an ELF dump of all guest
+# memory to OUTDIR/NAME (dump-guest-memory over QMP, by qemu-dump.py; the
+# guest is stopped meanwhile), then one byte goes to the guest's
+# /dev/ttyS2: "Y" when the dump was written, "N" otherwise. The script
+# opens /dev/ttyS2 (raw, no echo) before it asks, and reads the byte.
+# -Q also adds a vmcoreinfo device: load the guest's qemu_fw_cfg (-M
+# qemu_fw_cfg) for QEMU's dump to have a VMCOREINFO note.
+#
 # OUTDIR/console.log gets the kernel console, OUTDIR/results.log the
 # script's output. Exit status: 0 when the guest finished its script and
 # the kernel reported no oops, BUG, WARN or panic; 1 otherwise (the reason
@@ -40,8 +50,8 @@ set -euo pipefail
 kver="" module="" script="" out="" timeout=600 append="" disk="" kimage=""
 kconfig=""
 cpu=qemu64 node=1024 hotplug="" ncpus=2
-bindirs=() stock=() dimm=()
-while getopts "k:m:s:o:b:M:t:a:d:K:c:C:Dr:p:" opt; do
+bindirs=() stock=() dimm=() qdump=0
+while getopts "k:m:s:o:b:M:t:a:d:K:c:C:Dr:p:Q" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	m) module=$OPTARG ;;
@@ -58,6 +68,7 @@ while getopts "k:m:s:o:b:M:t:a:d:K:c:C:Dr:p:" opt; do
 	D) hotplug=1 ;;
 	r) node=$OPTARG ;;
 	p) ncpus=$OPTARG ;;
+	Q) qdump=1 ;;
 	*) echo "usage: see the header of $0" >&2; exit 2 ;;
 	esac
 done
@@ -95,7 +106,8 @@ here=$(dirname "$(realpath "$0")")
 mkdir -p "$out"
 out=$(realpath "$out")
 root=$(mktemp -d "$out/initramfs.XXXXXX")
-trap 'rm -rf "$root"' EXIT
+sockdir="" watcher=""
+trap 'rm -rf "$root" ${sockdir:+"$sockdir"}' EXIT
 
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,mnt,lib/modules/stock,tests}
 cp /bin/busybox "$root/bin/busybox"
@@ -145,6 +157,19 @@ console="$out/console.log" results="$out/results.log"
 : > "$results"
 disk_args=()
 [ -n "$disk" ] && disk_args=(-drive "file=$disk,if=virtio,format=raw")
+# QEMU dumps (-Q): QMP and the answer port on sockets of a short path
+# (sun_path has 108 bytes), the watcher beside QEMU.
+qdump_args=()
+if [ $qdump = 1 ]; then
+	sockdir=$(mktemp -d /tmp/bsdmem-qemu.XXXXXX)
+	qdump_args=(-device vmcoreinfo
+		    -qmp "unix:$sockdir/qmp,server=on,wait=off"
+		    -chardev "socket,id=dumpctl,path=$sockdir/ctl,server=on,wait=off"
+		    -serial chardev:dumpctl)
+	python3 "$here/qemu-dump.py" "$results" "$sockdir/qmp" \
+		"$sockdir/ctl" "$out" 2>"$out/qemu-dump.log" &
+	watcher=$!
+fi
 
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
@@ -155,8 +180,14 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-append "console=ttyS0 oops=panic panic=-1 panic_on_warn=1 secretmem.enable=1 $append" \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" -serial "file:$results" \
-	"${disk_args[@]}" "${dimm[@]}" </dev/null >"$out/qemu.log" 2>&1
+	"${qdump_args[@]}" "${disk_args[@]}" "${dimm[@]}" \
+	</dev/null >"$out/qemu.log" 2>&1
 qrc=$?
+# the watcher ends with QEMU; one that never got to QEMU does not
+if [ -n "$watcher" ]; then
+	kill "$watcher" 2>/dev/null
+	wait "$watcher" 2>/dev/null
+fi
 set -e
 
 verdict=""
