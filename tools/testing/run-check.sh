@@ -107,6 +107,7 @@ full_tier() {
 	for k in "$@"; do
 		run_level "selftests.$k" tools/testing/run-selftests.sh "$k"
 		run_level "readers.$k" tools/testing/run-readers.sh "$k"
+		run_level "debugging.$k" tools/testing/run-debugging.sh "$k"
 	done
 }
 smoke_tier() {

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The layout of an ELF vmcore, and how two of them differ.
+
+    vmcore-layout.py CORE              headers, notes and segments
+    vmcore-layout.py REFERENCE CORE    the same for both, then what differs
+    vmcore-layout.py --facts CORE      what debugging-drgn.py needs of it:
+                                       "rip CPU ADDRESS" per NT_PRSTATUS,
+                                       "phys_base N" (from VMCOREINFO) if
+                                       no PT_LOAD maps the kernel image
+
+Notes: each note's name, type and size; for NT_PRSTATUS the pid and the
+registers readers start a backtrace from; VMCOREINFO line by line.
+Segments: the PT_LOADs by kind (kernel image, direct map, other), the
+physical memory they cover, and PT_LOADs whose physical ranges overlap.
+run-debugging.sh writes it for bsdmem's dump and QEMU's dump of the same
+guest, so that what a reader takes from one and not the other can be
+traced to the file.
+"""
+import struct
+import sys
+
+PT_LOAD, PT_NOTE = 1, 4
+NT_PRSTATUS = 1
+# struct elf_prstatus on x86-64: pr_pid at 32, pr_reg (27 longs) at 112
+PRSTATUS_PID = 32
+PRSTATUS_REG = 112
+REGS = ("r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi "
+        "orig_rax rip cs eflags rsp ss fs_base gs_base ds es fs gs").split()
+KERNEL_MAP = 0xffffffff80000000
+
+
+class Core:
+    def __init__(self, path):
+        self.path = path
+        with open(path, "rb") as f:
+            ehdr = f.read(64)
+            if ehdr[:4] != b"\x7fELF" or ehdr[4] != 2:
+                raise SystemExit(f"{path}: not an ELF64 file")
+            (self.type, self.machine, _, _, phoff, shoff, _, _, phentsize,
+             phnum) = struct.unpack_from("<HHIQQQIHHH", ehdr, 16)
+            if phnum == 0xffff:
+                # PN_XNUM: the count is section header 0's sh_info
+                f.seek(shoff + 44)
+                phnum = struct.unpack("<I", f.read(4))[0]
+            f.seek(phoff)
+            self.phdrs = [struct.unpack("<IIQQQQQQ", f.read(phentsize)[:56])
+                          for _ in range(phnum)]
+            self.notes = []
+            for p in self.phdrs:
+                if p[0] == PT_NOTE:
+                    f.seek(p[2])
+                    self.notes += parse_notes(f.read(p[5]))
+        self.loads = [p for p in self.phdrs if p[0] == PT_LOAD]
+
+    def vmcoreinfo(self):
+        for name, ntype, desc in self.notes:
+            if name == "VMCOREINFO":
+                text = desc.rstrip(b"\0").decode(errors="replace")
+                return dict(l.split("=", 1) for l in text.splitlines()
+                            if "=" in l)
+        return {}
+
+    def prstatus(self):
+        out = []
+        for name, ntype, desc in self.notes:
+            if ntype == NT_PRSTATUS and name == "CORE":
+                pid = struct.unpack_from("<i", desc, PRSTATUS_PID)[0]
+                regs = dict(zip(REGS, struct.unpack_from(
+                    "<27Q", desc, PRSTATUS_REG)))
+                out.append((pid, regs))
+        return out
+
+    def kinds(self):
+        """PT_LOADs by the address space of p_vaddr: the kernel text map
+        (the image, modules), the direct map, other (0: physical only)."""
+        k = {"kernel text map": [], "direct map": [], "other": []}
+        for p in self.loads:
+            vaddr = p[3]
+            if vaddr >= KERNEL_MAP:
+                k["kernel text map"].append(p)
+            elif vaddr >= 0xff00000000000000:
+                k["direct map"].append(p)
+            else:
+                k["other"].append(p)
+        return k
+
+    def overlaps(self):
+        """Pairs of PT_LOADs whose physical ranges overlap."""
+        ranges = sorted((p[4], p[4] + p[6], i) for i, p in
+                        enumerate(self.loads) if p[6])
+        out = []
+        for a, b in zip(ranges, ranges[1:]):
+            if b[0] < a[1]:
+                out.append((a, b))
+        return out
+
+
+def parse_notes(data):
+    notes, off = [], 0
+    while off + 12 <= len(data):
+        namesz, descsz, ntype = struct.unpack_from("<III", data, off)
+        off += 12
+        name = data[off:off + namesz].rstrip(b"\0").decode(errors="replace")
+        off += (namesz + 3) & ~3
+        desc = data[off:off + descsz]
+        off += (descsz + 3) & ~3
+        notes.append((name, ntype, desc))
+    return notes
+
+
+def show(c):
+    print(f"== {c.path}")
+    print(f"e_type {c.type} e_machine {c.machine} e_phnum {len(c.phdrs)}")
+    print("notes:", ", ".join(f"{n}/{t}({len(d)})" for n, t, d in c.notes))
+    for i, (pid, r) in enumerate(c.prstatus()):
+        zero = sum(1 for v in r.values() if v == 0)
+        print(f"  NT_PRSTATUS {i}: pr_pid {pid} rip {r['rip']:#x} "
+              f"rsp {r['rsp']:#x} rbp {r['rbp']:#x} cs {r['cs']:#x} "
+              f"ss {r['ss']:#x} ({zero} of 27 registers zero)")
+    info = c.vmcoreinfo()
+    print(f"  VMCOREINFO: {len(info)} lines, OSRELEASE "
+          f"{info.get('OSRELEASE')}, KERNELOFFSET {info.get('KERNELOFFSET')}"
+          f", CRASHTIME {info.get('CRASHTIME', '(none)')}")
+    for kind, ps in c.kinds().items():
+        if not ps:
+            continue
+        size = sum(p[6] for p in ps)
+        print(f"PT_LOAD {kind}: {len(ps)}, {size >> 20} MiB in the file")
+        for p in ps[:3]:
+            print(f"  paddr {p[4]:#x} vaddr {p[3]:#x} filesz {p[5]:#x} "
+                  f"memsz {p[6]:#x} flags {p[1]:#x} align {p[7]:#x}")
+        if len(ps) > 3:
+            print(f"  ... {len(ps) - 3} more")
+    for a, b in c.overlaps():
+        pa, pb = c.loads[a[2]], c.loads[b[2]]
+        print(f"overlap: PT_LOAD paddr {pa[4]:#x}-{pa[4] + pa[6]:#x} (vaddr "
+              f"{pa[3]:#x}) and paddr {pb[4]:#x}-{pb[4] + pb[6]:#x} (vaddr "
+              f"{pb[3]:#x})")
+
+
+def compare(ref, core):
+    print(f"== differences, {ref.path} -> {core.path}")
+    ri, ci = ref.vmcoreinfo(), core.vmcoreinfo()
+    for k in sorted(set(ri) | set(ci)):
+        if ri.get(k) != ci.get(k):
+            print(f"VMCOREINFO {k}: {ri.get(k)} -> {ci.get(k)}")
+    rn = [(n, t) for n, t, _ in ref.notes]
+    cn = [(n, t) for n, t, _ in core.notes]
+    if rn != cn:
+        print(f"notes: {rn} -> {cn}")
+    rp, cp = ref.prstatus(), core.prstatus()
+    for i in range(max(len(rp), len(cp))):
+        a = rp[i] if i < len(rp) else None
+        b = cp[i] if i < len(cp) else None
+        if a is None or b is None:
+            print(f"NT_PRSTATUS {i}: {'present' if a else 'absent'} -> "
+                  f"{'present' if b else 'absent'}")
+            continue
+        zero_a = [k for k, v in a[1].items() if v == 0 and k in
+                  ("rip", "rsp", "cs", "ss")]
+        zero_b = [k for k, v in b[1].items() if v == 0 and k in
+                  ("rip", "rsp", "cs", "ss")]
+        if a[0] != b[0] or zero_a != zero_b:
+            print(f"NT_PRSTATUS {i}: pr_pid {a[0]} -> {b[0]}, zero among "
+                  f"rip/rsp/cs/ss {zero_a or 'none'} -> {zero_b or 'none'}")
+    rk, ck = ref.kinds(), core.kinds()
+    for kind in rk:
+        if len(rk[kind]) != len(ck[kind]):
+            print(f"PT_LOAD {kind}: {len(rk[kind])} -> {len(ck[kind])}")
+    print(f"overlapping PT_LOAD pairs: {len(ref.overlaps())} -> "
+          f"{len(core.overlaps())}")
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--facts":
+        c = Core(sys.argv[2])
+        # NT_PRSTATUS notes are one per CPU, in CPU order
+        for cpu, (_, regs) in enumerate(c.prstatus()):
+            print(f"rip {cpu} {regs['rip']:#x}")
+        phys_base = c.vmcoreinfo().get("NUMBER(phys_base)")
+        if not c.kinds()["kernel text map"] and phys_base:
+            print(f"phys_base {phys_base}")
+        return
+    cores = [Core(p) for p in sys.argv[1:]]
+    if not 1 <= len(cores) <= 2:
+        raise SystemExit("usage: vmcore-layout.py [REFERENCE] CORE")
+    for c in cores:
+        show(c)
+    if len(cores) == 2:
+        compare(*cores)
+
+
+if __name__ == "__main__":
+    main()
