@@ -12,7 +12,9 @@
 Notes: each note's name, type and size; for NT_PRSTATUS the pid and the
 registers readers start a backtrace from; VMCOREINFO line by line.
 Segments: the PT_LOADs by kind (kernel image, direct map, other), the
-physical memory they cover, and PT_LOADs whose physical ranges overlap.
+physical memory they cover, PT_LOADs whose physical ranges overlap, and
+pages that the kernel image PT_LOAD has as zeros while a direct-map
+PT_LOAD of the same physical page has data.
 run-debugging.sh writes it for bsdmem's dump and QEMU's dump of the same
 guest, so that what a reader takes from one and not the other can be
 traced to the file.
@@ -28,6 +30,7 @@ PRSTATUS_REG = 112
 REGS = ("r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi "
         "orig_rax rip cs eflags rsp ss fs_base gs_base ds es fs gs").split()
 KERNEL_MAP = 0xffffffff80000000
+PAGE = 4096
 
 
 class Core:
@@ -90,9 +93,39 @@ class Core:
         ranges = sorted((p[4], p[4] + p[6], i) for i, p in
                         enumerate(self.loads) if p[6])
         out = []
-        for a, b in zip(ranges, ranges[1:]):
-            if b[0] < a[1]:
-                out.append((a, b))
+        if not ranges:
+            return out
+        widest = ranges[0]      # of those seen, the one ending last
+        for r in ranges[1:]:
+            if r[0] < widest[1]:
+                out.append((widest, r))
+            if r[1] > widest[1]:
+                widest = r
+        return out
+
+
+    def image_zeros(self):
+        """Pages of the kernel image PT_LOAD that are all zeros where a
+        direct-map PT_LOAD has data for the same physical page: a reader
+        that finds a physical page in the first PT_LOAD holding it (crash
+        does) reads zeros there."""
+        image = self.kinds()["kernel text map"]
+        out = []
+        if len(image) != 1:
+            return out
+        img = image[0]
+        zero = bytes(PAGE)
+        with open(self.path, "rb") as f:
+            for p in self.kinds()["direct map"]:
+                lo = max(p[4], img[4])
+                hi = min(p[4] + p[5], img[4] + img[5])
+                for pa in range(lo, hi, PAGE):
+                    f.seek(img[2] + pa - img[4])
+                    if f.read(PAGE) != zero:
+                        continue
+                    f.seek(p[2] + pa - p[4])
+                    if f.read(PAGE) != zero:
+                        out.append(pa)
         return out
 
 
@@ -132,7 +165,16 @@ def show(c):
                   f"memsz {p[6]:#x} flags {p[1]:#x} align {p[7]:#x}")
         if len(ps) > 3:
             print(f"  ... {len(ps) - 3} more")
-    for a, b in c.overlaps():
+    zeros = c.image_zeros()
+    if zeros:
+        img = c.kinds()["kernel text map"][0]
+        print(f"kernel image PT_LOAD: {len(zeros)} pages of zeros where a "
+              f"direct-map PT_LOAD has data, the first at paddr "
+              f"{zeros[0]:#x} (image offset {zeros[0] - img[4]:#x})")
+    overlaps = c.overlaps()
+    if len(overlaps) > 6:
+        print(f"overlap: {len(overlaps)} pairs of PT_LOADs, the first 6:")
+    for a, b in overlaps[:6]:
         pa, pb = c.loads[a[2]], c.loads[b[2]]
         print(f"overlap: PT_LOAD paddr {pa[4]:#x}-{pa[4] + pa[6]:#x} (vaddr "
               f"{pa[3]:#x}) and paddr {pb[4]:#x}-{pb[4] + pb[6]:#x} (vaddr "
