@@ -4,8 +4,15 @@
  * (EBUSY for a second one, SIGKILL stopping it, rmmod refused meanwhile),
  * EPIPE and ENOSPC followed by good dumps, pipes and sockets, and the ELF
  * layout the readers rely on. The readers themselves run on the host.
+ *
+ * The caller writes the dump as write(2) would: its RLIMIT_FSIZE
+ * (EFBIG, SIGXFSZ), SIGPIPE, its I/O accounting, the LSM checks of its
+ * writes; suspend freezes a dump blocked on a stopped reader, and caught
+ * signals, SIGSTOP and SIGCONT neither end a dump nor make it spin.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -13,11 +20,14 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include "harness.h"
 #include "util.h"
+#include "bpf_lsm.h"
 
 #define CORE		"/tmp/bsdmem-test.core"
 #define PROGRESS	"/sys/module/bsdmem/parameters/dump_progress"
@@ -142,6 +152,27 @@ static void wait_for_progress(pid_t pid, long long planned0,
 	}
 }
 
+/* The pid of a task named comm (a kernel thread too), 0 if none. */
+static pid_t find_task(const char *comm)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+
+	ASSERT_TRUE(dir != NULL);
+	while (!found && (e = readdir(dir))) {
+		char path[300], name[64];
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		if (!read_line(path, name, sizeof(name)) && !strcmp(name, comm))
+			found = atoi(e->d_name);
+	}
+	closedir(dir);
+	return found;
+}
+
 /*
  * A dump blocked on a full pipe: a second dump is EBUSY, rmmod is refused,
  * SIGKILL ends the dumper, and the next dump works.
@@ -170,19 +201,34 @@ TEST(blocked_dump_busy_killed_then_next_works)
 	ASSERT_EQ(kill(pid, SIGKILL), 0);
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	ASSERT_TRUE(WIFSIGNALED(status));
+	/* the dump's thread is gone too (a moment after the caller) */
+	while (find_task("bsdmem-dump"))
+		usleep(10000);
 	close(blocked[0]);
 	ASSERT_EQ(dump_drained(fds, KERNELDUMP_COMP_NONE, &d), 0);
 	ASSERT_GT(d.bytes, 1 << 20);
 	ASSERT_EQ(memcmp(d.head, ELFMAG, SELFMAG), 0);
 }
 
-TEST(closed_pipe_is_epipe)
+/* A pipe without readers: EPIPE, and SIGPIPE to the caller, as write(2). */
+TEST(closed_pipe_is_epipe_and_sigpipe)
 {
-	int fds[2];
+	int fds[2], status;
+	pid_t pid;
 
 	ASSERT_EQ(pipe(fds), 0);
 	close(fds[0]);
+	signal(SIGPIPE, SIG_IGN);
 	ASSERT_ERRNO(dump(fds[1], KERNELDUMP_COMP_ZSTD), EPIPE);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		dump(fds[1], KERNELDUMP_COMP_NONE);
+		_exit(0);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), SIGPIPE);
 }
 
 TEST(full_filesystem_is_enospc_then_a_good_dump)
@@ -468,4 +514,342 @@ TEST(progress_reports_planned_and_written)
 	ASSERT_EQ(planned, written);
 	ASSERT_EQ(planned * (long long)PAGE_SZ, (long long)(core_len -
 		  phdr(1)->p_offset));
+}
+
+/* ---- the caller writes: its limits, its accounting, its LSM checks ---- */
+
+#define FSIZE_LIMIT	(3LL * 1024 * 1024 + 4321)
+
+static long long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : (long long)st.st_size;
+}
+
+/* A plain dump into CORE with RLIMIT_FSIZE set: its errno, or 0. */
+static int dump_with_fsize_limit(void)
+{
+	struct rlimit rl;
+	int fd, ret;
+
+	fd = open(CORE, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = FSIZE_LIMIT;
+	ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ret = dump(fd, KERNELDUMP_COMP_NONE) ? errno : 0;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_FSIZE, &rl);
+	close(fd);
+	return ret;
+}
+
+TEST(fsize_limit_is_efbig_with_sigxfsz_ignored)
+{
+	signal(SIGXFSZ, SIG_IGN);
+	ASSERT_EQ(dump_with_fsize_limit(), EFBIG);
+	/* written up to the limit, as write(2) writes, and not a byte past */
+	ASSERT_EQ(file_size(CORE), FSIZE_LIMIT);
+	unlink(CORE);
+}
+
+TEST(fsize_limit_kills_with_sigxfsz_by_default)
+{
+	struct rlimit nocore = { 0, 0 };
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		setrlimit(RLIMIT_CORE, &nocore);
+		signal(SIGXFSZ, SIG_DFL);
+		_exit(dump_with_fsize_limit());
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	if (WIFEXITED(status))
+		TH_LOG("the caller exited with %d", WEXITSTATUS(status));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(WTERMSIG(status), SIGXFSZ);
+	ASSERT_LE(file_size(CORE), FSIZE_LIMIT);
+	unlink(CORE);
+}
+
+/* A field of /proc/self/io (the whole process), -1 if there is none. */
+static long long proc_io(const char *field)
+{
+	char line[128];
+	long long val = -1;
+	size_t len = strlen(field);
+	FILE *f = fopen("/proc/self/io", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, len) && line[len] == ':')
+			val = atoll(line + len + 1);
+	if (f)
+		fclose(f);
+	return val;
+}
+
+/* The bytes of a dump are the caller's writes, in its accounting. */
+TEST(writes_are_accounted_to_the_caller)
+{
+	long long before = proc_io("wchar"), after;
+	struct drain d;
+	int fds[2];
+
+	if (before < 0)
+		SKIP("no /proc/self/io (CONFIG_TASK_IO_ACCOUNTING)");
+	ASSERT_EQ(pipe(fds), 0);
+	ASSERT_EQ(dump_drained(fds, KERNELDUMP_COMP_NONE, &d), 0);
+	after = proc_io("wchar");
+	ASSERT_GT(d.bytes, 1 << 20);
+	ASSERT_GE(after - before, d.bytes);
+}
+
+/*
+ * The LSMs check the dump's writes as the caller's: a BPF LSM program
+ * refuses every write of the caller (and no one else's), and the dump
+ * fails at its first write with EPERM, having written nothing.
+ */
+TEST(lsm_checks_the_writes_as_the_callers)
+{
+	static char log[65536];
+	int go[2], fd, link, status;
+	long btf_id;
+	pid_t pid;
+	char c;
+
+	if (!bpf_lsm_active())
+		SKIP("the BPF LSM is not active (/sys/kernel/security/lsm)");
+	btf_id = btf_vmlinux_func("bpf_lsm_file_permission");
+	if (btf_id <= 0)
+		SKIP("no BTF id for bpf_lsm_file_permission (%ld)", btf_id);
+	fd = open(CORE, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(pipe(go), 0);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(255);
+		_exit(dump(fd, KERNELDUMP_COMP_NONE) ? errno : 0);
+	}
+	close(go[0]);
+	link = bpf_lsm_deny_writes_of(pid, btf_id, log, sizeof(log));
+	if (link < 0)
+		TH_LOG("BPF: %s\n%s", strerror(errno), log);
+	ASSERT_GE(link, 0);
+	ASSERT_EQ(write(go[1], "g", 1), 1);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	close(link);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), EPERM);
+	ASSERT_EQ(file_size(CORE), 0);
+	/* the program gone, the same dump goes through */
+	ASSERT_EQ(dump(fd, KERNELDUMP_COMP_NONE), 0);
+	ASSERT_GT(file_size(CORE), 1 << 20);
+	close(fd);
+	unlink(CORE);
+}
+
+/* ---- signals and the freezer ---- */
+
+/*
+ * gunzip -t on the read end of p, stopped before it reads: a reader that
+ * checks the gzip stream (CRC and length) once it is let go.
+ */
+static pid_t start_stopped_checker(int p[2])
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(p[0], 0);
+		close(p[0]);
+		close(p[1]);
+		raise(SIGSTOP);
+		execlp("gunzip", "gunzip", "-t", (char *)NULL);
+		_exit(127);
+	}
+	ASSERT_EQ(waitpid(pid, &status, WUNTRACED), pid);
+	ASSERT_TRUE(WIFSTOPPED(status));
+	return pid;
+}
+
+/* Caught: a handler that runs once the ioctl has returned. */
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* A gzip dump into p[1] in a child, with SIGUSR1 and SIGINT caught. */
+static pid_t start_dumper(int p[2])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(p[0]);
+		sigaction(SIGUSR1, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		_exit(dump(p[1], KERNELDUMP_COMP_GZIP) ? errno : 0);
+	}
+	return pid;
+}
+
+/*
+ * Until the written pages of a running dump stand still for a second.
+ * Bounded by the dump itself, which a stopped reader stops.
+ */
+static void wait_for_standstill(pid_t pid)
+{
+	long long planned, written, last = -1;
+
+	for (;;) {
+		read_progress(&planned, &written);
+		if (written == last)
+			return;
+		last = written;
+		ASSERT_EQ(waitpid(pid, NULL, WNOHANG), 0);
+		sleep(1);
+	}
+}
+
+static void expect_exit_0(pid_t pid, const char *who)
+{
+	int status;
+
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		TH_LOG("%s: %s %d", who, WIFEXITED(status) ? "exit" : "signal",
+		       WIFEXITED(status) ? WEXITSTATUS(status) :
+		       WTERMSIG(status));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+/*
+ * Suspend's freezer, tested without sleeping (pm_test "freezer": freeze
+ * every task, wait, thaw), while a dump is blocked on a full pipe whose
+ * reader is stopped (frozen in turn). Then the dump goes on to a stream
+ * that gunzip -t accepts.
+ */
+TEST(suspend_freezes_a_dump_blocked_on_a_stopped_reader)
+{
+	long long planned0, written0;
+	char states[128];
+	pid_t reader, dumper;
+	int p[2], ret, err;
+
+	if (access("/sys/power/pm_test", W_OK))
+		SKIP("no /sys/power/pm_test (CONFIG_PM_DEBUG)");
+	if (read_line("/sys/power/state", states, sizeof(states)) ||
+	    !strstr(states, "freeze"))
+		SKIP("no \"freeze\" in /sys/power/state");
+	ASSERT_EQ(pipe(p), 0);
+	reader = start_stopped_checker(p);
+	read_progress(&planned0, &written0);
+	dumper = start_dumper(p);
+	close(p[0]);
+	close(p[1]);
+	wait_for_progress(dumper, planned0, written0);
+	wait_for_standstill(dumper);
+	ASSERT_EQ(write_line("/sys/power/pm_test", "freezer"), 0);
+	ret = write_line("/sys/power/state", "freeze");
+	err = errno;
+	write_line("/sys/power/pm_test", "none");
+	errno = err;
+	ASSERT_EQ(ret, 0);
+	ASSERT_EQ(kill(reader, SIGCONT), 0);
+	expect_exit_0(dumper, "the dump");
+	expect_exit_0(reader, "gunzip -t");
+}
+
+/* utime + stime of a task, in clock ticks. */
+static long long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_GT(n, 0);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	ASSERT_TRUE(p != NULL);
+	/* state ppid pgrp session tty tpgid flags 4 fault counts, then these */
+	n = sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+		   &ut, &st);
+	ASSERT_EQ(n, 2);
+	return ut + st;
+}
+
+/*
+ * Caught signals (SIGUSR1, SIGINT with a handler) stay pending while the
+ * dump runs, since they can only be delivered when the ioctl returns:
+ * blocked on a full pipe, the caller and the thread must sleep through
+ * them (less than a quarter of a CPU while they wait, measured), then
+ * go on. SIGSTOP and SIGCONT do not end the dump either. The stream is
+ * whole: gunzip -t checks its CRC and length.
+ */
+TEST(caught_signals_neither_end_nor_spin_a_dump)
+{
+	long long planned0, written0, planned, w0, w1, cpu0, cpu1;
+	double hz = sysconf(_SC_CLK_TCK), t0, t1;
+	pid_t reader, dumper, thread;
+	int p[2];
+
+	ASSERT_EQ(pipe(p), 0);
+	reader = start_stopped_checker(p);
+	read_progress(&planned0, &written0);
+	dumper = start_dumper(p);
+	close(p[0]);
+	close(p[1]);
+	wait_for_progress(dumper, planned0, written0);
+	thread = find_task("bsdmem-dump");
+	ASSERT_GT(thread, 0);
+	/* until a second in which the dump stood still is measured */
+	do {
+		wait_for_standstill(dumper);
+		ASSERT_EQ(kill(dumper, SIGUSR1), 0);
+		ASSERT_EQ(kill(dumper, SIGINT), 0);
+		read_progress(&planned, &w0);
+		cpu0 = cpu_ticks(dumper) + cpu_ticks(thread);
+		t0 = bt_now();
+		sleep(1);
+		cpu1 = cpu_ticks(dumper) + cpu_ticks(thread);
+		t1 = bt_now();
+		read_progress(&planned, &w1);
+	} while (w1 != w0);
+	TH_LOG("blocked with signals pending: %.2f s of CPU in %.2f s",
+	       (cpu1 - cpu0) / hz, t1 - t0);
+	ASSERT_LT((cpu1 - cpu0) / hz, (t1 - t0) / 4);
+	ASSERT_EQ(kill(dumper, SIGSTOP), 0);
+	usleep(100000);
+	ASSERT_EQ(kill(dumper, SIGCONT), 0);
+	/* let the reader go; signals keep coming until the dump is over */
+	ASSERT_EQ(kill(reader, SIGCONT), 0);
+	for (;;) {
+		int status;
+		pid_t w = waitpid(dumper, &status, WNOHANG);
+
+		ASSERT_GE(w, 0);
+		if (w == dumper) {
+			ASSERT_TRUE(WIFEXITED(status));
+			ASSERT_EQ(WEXITSTATUS(status), 0);
+			break;
+		}
+		kill(dumper, SIGUSR1);
+		kill(dumper, SIGINT);
+		usleep(2000);
+	}
+	expect_exit_0(reader, "gunzip -t");
 }
