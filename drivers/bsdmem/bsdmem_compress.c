@@ -2,13 +2,13 @@
 /*
  * The output stream of a live dump: plain, gzip (the kernel's zlib deflate
  * in RFC 1952 framing) or zstd (the kernel's zstd stream API, one frame
- * with a checksum), written strictly sequentially to the caller's file so
- * that pipes and sockets work as well as regular files.
+ * with a checksum), produced strictly sequentially so that pipes and
+ * sockets work as well as regular files. The dumping thread runs it; its
+ * output goes into the buffers that the caller writes to its file
+ * (bsdmem_dump_out.c).
  */
 #include <linux/crc32.h>
-#include <linux/fs.h>
 #include <linux/moduleparam.h>
-#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/zlib.h>
@@ -25,16 +25,11 @@ static int bsdmem_zstd_level = 1;
 module_param_named(zstd_level, bsdmem_zstd_level, int, 0644);
 MODULE_PARM_DESC(zstd_level, "zstd level for zstd dumps, 1-19 (default 1)");
 
-#define BSDMEM_OUT_LEN		SZ_1M
-
 struct bsdmem_stream {
-	struct file	*file;
-	loff_t		pos;
+	struct bsdmem_out *sink;
 	int		comp;
 	int		err;
-	bool		(*abort)(void *arg);
-	void		*abort_arg;
-	u8		*out;
+	u8		*out;		/* the sink's buffer being filled */
 	size_t		used;
 	u32		crc;
 	u64		total_in;
@@ -69,26 +64,14 @@ void bsdmem_gzip_trailer(u8 *trl, u32 crc, u64 total_in)
 	bsdmem_put_le32(trl + 4, (u32)total_in);
 }
 
+/* Hand the full buffer to the caller and go on in an empty one. */
 static int bsdmem_stream_flush(struct bsdmem_stream *s)
 {
-	size_t done = 0;
-	ssize_t n;
+	int ret = bsdmem_out_put(s->sink, s->used, &s->out);
 
-	while (done < s->used) {
-		if (s->abort(s->abort_arg))
-			return -EINTR;
-		n = kernel_write(s->file, s->out + done, s->used - done, &s->pos);
-		/* only a signal interrupts; EAGAIN (O_NONBLOCK) is the caller's */
-		if (n == -ERESTARTSYS || n == -EINTR)
-			return -EINTR;
-		if (n < 0)
-			return n;
-		if (n == 0)
-			return -EIO;
-		done += n;
-	}
-	s->used = 0;
-	return 0;
+	if (!ret)
+		s->used = 0;
+	return ret;
 }
 
 static int bsdmem_stream_room(struct bsdmem_stream *s)
@@ -226,7 +209,7 @@ static int bsdmem_gzip_finish(struct bsdmem_stream *s)
 	return 0;
 }
 
-/* End the compressed stream, write out what is buffered. */
+/* End the compressed stream, hand over what is buffered. */
 int bsdmem_stream_finish(struct bsdmem_stream *s)
 {
 	if (s->err)
@@ -236,9 +219,7 @@ int bsdmem_stream_finish(struct bsdmem_stream *s)
 	else if (s->comp == KERNELDUMP_COMP_ZSTD)
 		s->err = bsdmem_zstd_finish(s);
 	if (!s->err)
-		s->err = bsdmem_stream_flush(s);
-	if (!s->err && !(s->file->f_mode & FMODE_STREAM))
-		s->file->f_pos = s->pos;
+		s->err = bsdmem_out_put(s->sink, s->used, NULL);
 	return s->err;
 }
 
@@ -275,23 +256,17 @@ static int bsdmem_zstd_init(struct bsdmem_stream *s)
 	return s->zcs ? 0 : -EINVAL;
 }
 
-struct bsdmem_stream *bsdmem_stream_open(struct file *file, int compression,
-					 bool (*abort)(void *), void *arg)
+struct bsdmem_stream *bsdmem_stream_open(struct bsdmem_out *sink,
+					 int compression)
 {
 	struct bsdmem_stream *s = kzalloc(sizeof(*s), GFP_KERNEL);
-	int ret = -ENOMEM;
+	int ret = 0;
 
 	if (!s)
 		return ERR_PTR(-ENOMEM);
-	s->file = file;
-	s->pos = (file->f_mode & FMODE_STREAM) ? 0 : file->f_pos;
+	s->sink = sink;
 	s->comp = compression;
-	s->abort = abort;
-	s->abort_arg = arg;
-	s->out = vmalloc(BSDMEM_OUT_LEN);
-	if (!s->out)
-		goto err;
-	ret = 0;
+	s->out = bsdmem_out_first(sink);
 	if (compression == KERNELDUMP_COMP_GZIP)
 		ret = bsdmem_gzip_init(s);
 	else if (compression == KERNELDUMP_COMP_ZSTD)
@@ -309,7 +284,6 @@ void bsdmem_stream_close(struct bsdmem_stream *s)
 	if (s->comp == KERNELDUMP_COMP_GZIP && s->zs.workspace)
 		zlib_deflateEnd(&s->zs);
 	vfree(s->zws);
-	vfree(s->out);
 	kfree(s);
 }
 
@@ -317,7 +291,7 @@ void bsdmem_stream_exclude(struct bsdmem_stream *s,
 			   void (*exclude)(const void *, size_t, void *),
 			   void *arg)
 {
-	exclude(s->out, BSDMEM_OUT_LEN, arg);
+	bsdmem_out_exclude(s->sink, exclude, arg);
 	if (s->zws)
 		exclude(s->zws, s->zws_len, arg);
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * MEM_KERNELDUMP: a live ELF minidump of the running kernel, planned and
- * written by a kernel thread to a file descriptor the caller owns, while
- * the caller waits. A fatal signal to the caller stops the thread (its
- * blocked write is interrupted) and the ioctl returns -EINTR.
+ * MEM_KERNELDUMP: a live ELF minidump of the running kernel. A kernel
+ * thread plans it, reads memory and compresses; the caller writes what
+ * the thread produces to its own file descriptor, as write(2) would
+ * (bsdmem_dump_out.c says why). A fatal signal to the caller stops both
+ * and the ioctl returns -EINTR; suspend freezes both.
  *
  * Memory keeps changing while it is copied: the dump is best effort, as
  * FreeBSD's mem(4) says of its live dumps.
@@ -13,6 +14,7 @@
 #include <linux/elf.h>
 #include <linux/elfcore.h>
 #include <linux/file.h>
+#include <linux/freezer.h>
 #include <linux/kallsyms.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -236,11 +238,6 @@ static void bsdmem_dump_find_kimage(struct bsdmem_dump *d)
 
 /* ---- writing ---- */
 
-static bool bsdmem_dump_abort_cb(void *arg)
-{
-	return bsdmem_dump_aborted(arg) || fatal_signal_pending(current);
-}
-
 static int bsdmem_dump_headers(struct bsdmem_dump *d)
 {
 	struct bsdmem_elf_layout l = {
@@ -341,8 +338,7 @@ static int bsdmem_dump_alloc(struct bsdmem_dump *d)
 	d->page = (void *)__get_free_page(GFP_KERNEL);
 	if (!d->bitmap || !d->segs || !d->page)
 		return -ENOMEM;
-	d->stream = bsdmem_stream_open(d->file, d->compression,
-				       bsdmem_dump_abort_cb, d);
+	d->stream = bsdmem_stream_open(d->out, d->compression);
 	if (IS_ERR(d->stream)) {
 		int ret = PTR_ERR(d->stream);
 
@@ -387,64 +383,71 @@ static int bsdmem_dump_write(struct bsdmem_dump *d)
 	return ret;
 }
 
+/*
+ * The thread hands its output to the caller and its result with it. It
+ * ignores signals (a kernel thread's default); the caller stops it
+ * through d->abort and the buffers. It may be frozen between pages and
+ * while it waits for the caller.
+ */
 static int bsdmem_dump_thread(void *arg)
 {
 	struct bsdmem_dump *d = arg;
+	int ret;
 
-	/* lets the caller's fatal signal interrupt a write blocked on a pipe */
-	allow_signal(SIGKILL);
-	d->result = bsdmem_dump_write(d);
+	set_freezable();
+	ret = bsdmem_dump_write(d);
 	bsdmem_dump_free(d);
+	bsdmem_out_end(d->out, ret);
 	kthread_complete_and_exit(&d->done, 0);
 }
 
 /*
- * Wait for the thread, killably. A dump into a slow pipe can take longer
- * than the hung-task timeout: wake up now and then so a long wait is not
- * reported as a hang. Returns non-zero on a fatal signal.
+ * The caller gave up (a fatal signal, a write error): the thread stops
+ * before its next page (every 1024 page frames while planning) or in its
+ * wait for an empty buffer.
  */
-static int bsdmem_dump_wait(struct bsdmem_dump *d)
+static void bsdmem_dump_stop(struct bsdmem_dump *d)
 {
-	long ret;
-
-	do {
-		ret = wait_for_completion_killable_timeout(&d->done, 10 * HZ);
-	} while (ret == 0);
-	return ret < 0;
+	atomic_set(&d->abort, 1);
+	bsdmem_out_stop(d->out);
 }
 
-/* Run a dump to file in a kernel thread and wait for it. */
+/*
+ * Run a dump to file: the thread produces, the caller writes. Every path
+ * waits for the thread to exit before freeing what it shares: briefly,
+ * since it has ended or been stopped; uninterruptibly, since d must
+ * outlive it; freezably, in case the system suspends meanwhile.
+ */
 static int bsdmem_dump_run(struct file *file, int compression)
 {
 	struct task_struct *task;
 	struct bsdmem_dump *d;
-	int ret;
+	int ret = -ENOMEM;
 
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
-	d->file = file;
+	d->out = bsdmem_out_alloc(file);
+	if (!d->out)
+		goto out;
 	d->compression = compression;
 	init_completion(&d->done);
 	atomic64_set(&bsdmem_pages_planned, 0);
 	atomic64_set(&bsdmem_pages_written, 0);
 
-	task = kthread_create(bsdmem_dump_thread, d, "bsdmem-dump");
+	task = kthread_run(bsdmem_dump_thread, d, "bsdmem-dump");
 	if (IS_ERR(task)) {
-		kfree(d);
-		return PTR_ERR(task);
+		ret = PTR_ERR(task);
+		goto out;
 	}
-	get_task_struct(task);
-	wake_up_process(task);
-	if (bsdmem_dump_wait(d)) {
-		atomic_set(&d->abort, 1);
-		send_sig(SIGKILL, task, 1);
-		wait_for_completion(&d->done);
-		ret = -EINTR;
-	} else {
-		ret = d->result;
-	}
-	put_task_struct(task);
+	ret = bsdmem_out_run(d->out);
+	if (ret)
+		bsdmem_dump_stop(d);
+	wait_for_completion_state(&d->done, TASK_UNINTERRUPTIBLE |
+					    TASK_FREEZABLE);
+out:
+	if (d->out)
+		bsdmem_out_free(d->out);
 	kfree(d);
 	return ret;
 }

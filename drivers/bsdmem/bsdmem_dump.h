@@ -6,6 +6,7 @@
 #ifndef _BSDMEM_DUMP_H
 #define _BSDMEM_DUMP_H
 
+#include <linux/sizes.h>
 #include <linux/types.h>
 
 /* e_phnum is 16 bits; one PT_NOTE and one kernel-image PT_LOAD besides. */
@@ -53,10 +54,35 @@ unsigned int bsdmem_plan_carve(struct bsdmem_seg *segs, unsigned int nsegs,
 void bsdmem_gzip_header(u8 *hdr);
 void bsdmem_gzip_trailer(u8 *trl, u32 crc, u64 total_in);
 
-/* bsdmem_compress.c: the output stream */
+/*
+ * bsdmem_dump_out.c: the buffers the dumping thread fills and the caller
+ * writes to its file (see there why the caller writes).
+ */
+#define BSDMEM_OUT_LEN		SZ_1M
+#define BSDMEM_OUT_BUFS		2
+struct bsdmem_out;
+/* pure */
+bool bsdmem_out_has_room(unsigned long filled, unsigned long written);
+bool bsdmem_out_retryable(long ret);
+unsigned int bsdmem_out_backoff_ms(unsigned int idle);
+/* set up and torn down by the caller */
+struct bsdmem_out *bsdmem_out_alloc(struct file *file);
+void bsdmem_out_free(struct bsdmem_out *o);
+void bsdmem_out_exclude(struct bsdmem_out *o,
+			void (*exclude)(const void *, size_t, void *),
+			void *arg);
+/* the dumping thread's side */
+u8 *bsdmem_out_first(struct bsdmem_out *o);
+int bsdmem_out_put(struct bsdmem_out *o, size_t len, u8 **next);
+void bsdmem_out_end(struct bsdmem_out *o, int result);
+/* the caller's side */
+int bsdmem_out_run(struct bsdmem_out *o);
+void bsdmem_out_stop(struct bsdmem_out *o);
+
+/* bsdmem_compress.c: the output stream, into those buffers */
 struct bsdmem_stream;
-struct bsdmem_stream *bsdmem_stream_open(struct file *file, int compression,
-					 bool (*abort)(void *), void *arg);
+struct bsdmem_stream *bsdmem_stream_open(struct bsdmem_out *out,
+					 int compression);
 int bsdmem_stream_write(struct bsdmem_stream *s, const void *buf, size_t len);
 int bsdmem_stream_finish(struct bsdmem_stream *s);
 void bsdmem_stream_close(struct bsdmem_stream *s);

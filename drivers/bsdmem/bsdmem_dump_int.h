@@ -5,14 +5,14 @@
 
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/freezer.h>
 #include <asm/ptrace.h>
 #include "bsdmem_dump.h"
 
 struct bsdmem_dump {
-	struct file		*file;
+	struct bsdmem_out	*out;		/* what the caller writes */
 	int			compression;
-	struct completion	done;
-	int			result;
+	struct completion	done;		/* the thread has exited */
 	atomic_t		abort;
 	struct bsdmem_stream	*stream;
 	void			*page;		/* one bounce page */
@@ -28,8 +28,13 @@ struct bsdmem_dump {
 	u64			kimage_len;
 };
 
+/*
+ * Asked by the dumping thread between pages, holding nothing: has the
+ * caller given up? It is also where the thread is frozen for suspend.
+ */
 static inline bool bsdmem_dump_aborted(struct bsdmem_dump *d)
 {
+	try_to_freeze();
 	return atomic_read(&d->abort);
 }
 

@@ -8,6 +8,7 @@
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/crc32.h>
+#include <linux/errno.h>
 #include <linux/elf.h>
 #include <linux/elfcore.h>
 #include <linux/io.h>
@@ -840,6 +841,48 @@ static void bsdmem_gzip_framing_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ~crc32_le(~0U, "123456789", 9), 0xCBF43926U);
 }
 
+/* The dump's buffers between the thread and the caller: when to fill */
+static void bsdmem_out_room_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, BSDMEM_OUT_BUFS, 2);
+	KUNIT_EXPECT_TRUE(test, bsdmem_out_has_room(0, 0));
+	KUNIT_EXPECT_TRUE(test, bsdmem_out_has_room(1, 0));
+	KUNIT_EXPECT_FALSE(test, bsdmem_out_has_room(2, 0));
+	KUNIT_EXPECT_TRUE(test, bsdmem_out_has_room(2, 1));
+	KUNIT_EXPECT_FALSE(test, bsdmem_out_has_room(7, 5));
+	/* the counts wrap; their difference does not */
+	KUNIT_EXPECT_TRUE(test, bsdmem_out_has_room(0, ULONG_MAX));
+	KUNIT_EXPECT_FALSE(test, bsdmem_out_has_room(1, ULONG_MAX));
+	KUNIT_EXPECT_FALSE(test, bsdmem_out_has_room(0, ULONG_MAX - 1));
+}
+
+/* Which failed writes the caller waits out and tries again */
+static void bsdmem_out_retry_test(struct kunit *test)
+{
+	static const long again[] = {
+		-EINTR, -EAGAIN, -ERESTARTSYS, -ERESTARTNOINTR,
+		-ERESTARTNOHAND, -ERESTART_RESTARTBLOCK,
+	};
+	static const long fatal[] = {
+		-EPIPE, -ENOSPC, -EFBIG, -EIO, -EPERM, -EACCES, -EINVAL,
+		-EBADF, -ENOMEM, -EDQUOT, -ECONNRESET, 0, 1,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(again); i++)
+		KUNIT_EXPECT_TRUE(test, bsdmem_out_retryable(again[i]));
+	for (i = 0; i < ARRAY_SIZE(fatal); i++)
+		KUNIT_EXPECT_FALSE(test, bsdmem_out_retryable(fatal[i]));
+	/* no sleep the first time, then doubling up to 100 ms, forever */
+	KUNIT_EXPECT_EQ(test, bsdmem_out_backoff_ms(0), 0U);
+	KUNIT_EXPECT_EQ(test, bsdmem_out_backoff_ms(1), 1U);
+	KUNIT_EXPECT_EQ(test, bsdmem_out_backoff_ms(2), 2U);
+	KUNIT_EXPECT_EQ(test, bsdmem_out_backoff_ms(7), 64U);
+	KUNIT_EXPECT_EQ(test, bsdmem_out_backoff_ms(8), 100U);
+	KUNIT_EXPECT_EQ(test, bsdmem_out_backoff_ms(100), 100U);
+	KUNIT_EXPECT_EQ(test, bsdmem_out_backoff_ms(UINT_MAX), 100U);
+}
+
 /* strict_devmem=1: the decision of x86's devmem_is_allowed(), pure */
 static void bsdmem_strict_decide_test(struct kunit *test)
 {
@@ -1001,6 +1044,8 @@ static struct kunit_case bsdmem_test_cases[] = {
 	KUNIT_CASE(bsdmem_plan_segments_test),
 	KUNIT_CASE(bsdmem_plan_carve_test),
 	KUNIT_CASE(bsdmem_gzip_framing_test),
+	KUNIT_CASE(bsdmem_out_room_test),
+	KUNIT_CASE(bsdmem_out_retry_test),
 	KUNIT_CASE(bsdmem_range_validate_test),
 	KUNIT_CASE(bsdmem_range_overlap_test),
 	KUNIT_CASE(bsdmem_mtrr_type_test),
