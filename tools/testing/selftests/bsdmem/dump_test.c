@@ -803,6 +803,7 @@ static long long cpu_ticks(pid_t pid)
 TEST(caught_signals_neither_end_nor_spin_a_dump)
 {
 	long long planned0, written0, planned, w0, w1, cpu0, cpu1;
+	long long cpu_ms, wall_ms;
 	double hz = sysconf(_SC_CLK_TCK), t0, t1;
 	pid_t reader, dumper, thread;
 	int p[2];
@@ -829,9 +830,11 @@ TEST(caught_signals_neither_end_nor_spin_a_dump)
 		t1 = bt_now();
 		read_progress(&planned, &w1);
 	} while (w1 != w0);
-	TH_LOG("blocked with signals pending: %.2f s of CPU in %.2f s",
-	       (cpu1 - cpu0) / hz, t1 - t0);
-	ASSERT_LT((cpu1 - cpu0) / hz, (t1 - t0) / 4);
+	cpu_ms = (cpu1 - cpu0) * 1000 / hz;
+	wall_ms = (t1 - t0) * 1000;
+	TH_LOG("blocked with signals pending: %lld ms of CPU in %lld ms",
+	       cpu_ms, wall_ms);
+	ASSERT_LT(cpu_ms * 4, wall_ms);
 	ASSERT_EQ(kill(dumper, SIGSTOP), 0);
 	usleep(100000);
 	ASSERT_EQ(kill(dumper, SIGCONT), 0);
