@@ -856,3 +856,86 @@ TEST(caught_signals_neither_end_nor_spin_a_dump)
 	}
 	expect_exit_0(reader, "gunzip -t");
 }
+
+#define CGROUP2		"/sys/fs/cgroup"
+#define CGROUP_DIR	CGROUP2 "/bsdmem-dump-test"
+
+/* cgroup.events says "frozen 1"? */
+static int cgroup_frozen(void)
+{
+	char line[64];
+	int frozen = 0;
+	FILE *f = fopen(CGROUP_DIR "/cgroup.events", "r");
+
+	ASSERT_TRUE(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		if (!strcmp(line, "frozen 1\n"))
+			frozen = 1;
+	fclose(f);
+	return frozen;
+}
+
+/*
+ * The cgroup v2 freezer traps a task only on its way back to user space:
+ * while the caller is in the ioctl, its pending trap interrupts every
+ * write blocked on the full pipe. The dump must go on without spinning
+ * (less than a quarter of a CPU while blocked), its cgroup reports frozen
+ * once the ioctl returns, and after the thaw the dump's result is 0 and
+ * the stream whole.
+ */
+TEST(cgroup2_freezer_neither_ends_nor_spins_a_dump)
+{
+	long long planned0, written0, planned, w0, w1, cpu0, cpu1;
+	long long cpu_ms, wall_ms;
+	double hz = sysconf(_SC_CLK_TCK), t0, t1;
+	pid_t reader, dumper, thread;
+	char pid[32];
+	int p[2];
+
+	if (access(CGROUP2 "/cgroup.controllers", F_OK) &&
+	    mount("cgroup2", CGROUP2, "cgroup2", 0, NULL))
+		SKIP("no cgroup2 at " CGROUP2 " (%s)", strerror(errno));
+	rmdir(CGROUP_DIR);
+	ASSERT_EQ(mkdir(CGROUP_DIR, 0755), 0);
+	if (access(CGROUP_DIR "/cgroup.freeze", W_OK)) {
+		rmdir(CGROUP_DIR);
+		SKIP("no cgroup.freeze (a kernel before 5.2)");
+	}
+	ASSERT_EQ(pipe(p), 0);
+	reader = start_stopped_checker(p);
+	read_progress(&planned0, &written0);
+	dumper = start_dumper(p);
+	close(p[0]);
+	close(p[1]);
+	snprintf(pid, sizeof(pid), "%d", (int)dumper);
+	ASSERT_EQ(write_line(CGROUP_DIR "/cgroup.procs", pid), 0);
+	wait_for_progress(dumper, planned0, written0);
+	thread = find_task("bsdmem-dump");
+	ASSERT_GT(thread, 0);
+	ASSERT_EQ(write_line(CGROUP_DIR "/cgroup.freeze", "1"), 0);
+	do {
+		wait_for_standstill(dumper);
+		read_progress(&planned, &w0);
+		cpu0 = cpu_ticks(dumper) + cpu_ticks(thread);
+		t0 = bt_now();
+		sleep(1);
+		cpu1 = cpu_ticks(dumper) + cpu_ticks(thread);
+		t1 = bt_now();
+		read_progress(&planned, &w1);
+	} while (w1 != w0);
+	cpu_ms = (cpu1 - cpu0) * 1000 / hz;
+	wall_ms = (t1 - t0) * 1000;
+	TH_LOG("blocked, its cgroup freezing: %lld ms of CPU in %lld ms",
+	       cpu_ms, wall_ms);
+	ASSERT_LT(cpu_ms * 4, wall_ms);
+	/* in the ioctl, the caller is not frozen yet */
+	ASSERT_EQ(cgroup_frozen(), 0);
+	ASSERT_EQ(kill(reader, SIGCONT), 0);
+	/* the dump ends, the caller returns to user space and is frozen */
+	while (!cgroup_frozen())
+		usleep(20000);
+	ASSERT_EQ(write_line(CGROUP_DIR "/cgroup.freeze", "0"), 0);
+	expect_exit_0(dumper, "the dump");
+	expect_exit_0(reader, "gunzip -t");
+	ASSERT_EQ(rmdir(CGROUP_DIR), 0);
+}
