@@ -86,7 +86,7 @@ static int bsdmem_dump_notes(struct bsdmem_dump *d)
 		kvfree(cpus);
 		return -ENOMEM;
 	}
-	n = bsdmem_dump_regs_collect(cpus, max);
+	n = bsdmem_dump_regs_collect(cpus, max, &d->here, &d->abort);
 	p = d->notes;
 	for (i = 0; i < n; i++)
 		p += bsdmem_elf_prstatus_put(p, cpus[i].known ?
@@ -358,10 +358,16 @@ static void bsdmem_dump_free(struct bsdmem_dump *d)
 	kvfree(d->notes);
 }
 
-static int bsdmem_dump_write(struct bsdmem_dump *d)
+/*
+ * The thread's own note says where it stands here: this frame lasts until
+ * the dump is written, so the stack a reader unwinds from it is still the
+ * one in the dump. Not inlined, so that the note names this function.
+ */
+static noinline int bsdmem_dump_write(struct bsdmem_dump *d)
 {
 	int ret;
 
+	bsdmem_dump_here(&d->here);
 	ret = bsdmem_dump_alloc(d);
 	if (!ret)
 		ret = bsdmem_dump_notes(d);

@@ -6,7 +6,10 @@
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/freezer.h>
+#include <linux/irqflags.h>
+#include <linux/string.h>
 #include <asm/ptrace.h>
+#include <asm/segment.h>
 #include "bsdmem_dump.h"
 
 struct bsdmem_dump {
@@ -26,6 +29,7 @@ struct bsdmem_dump {
 	u64			kimage_vaddr;
 	u64			kimage_paddr;
 	u64			kimage_len;
+	struct pt_regs		here;		/* the thread's, for its note */
 };
 
 /*
@@ -51,8 +55,37 @@ struct bsdmem_cpu_regs {
 	bool		known;	/* false: the CPU did not answer */
 };
 
+/*
+ * Where the calling function stands, for a reader to unwind from: rip,
+ * rsp and rbp read at one instruction, so that they agree. Inlined into
+ * a function whose frame outlives the dump, they stay true while its
+ * stack is copied; a helper's frame would be gone by then.
+ * (crash_setup_regs() needs CONFIG_KEXEC_CORE.)
+ */
+static __always_inline void bsdmem_dump_here(struct pt_regs *r)
+{
+	memset(r, 0, sizeof(*r));
+	asm volatile("1: leaq 1b(%%rip), %0\n\t"
+		     "movq %%rsp, %1\n\t"
+		     "movq %%rbp, %2"
+		     : "=r" (r->ip), "=r" (r->sp), "=r" (r->bp));
+	r->cs = __KERNEL_CS;
+	r->ss = __KERNEL_DS;
+	r->flags = arch_local_save_flags();
+}
+
 /* bsdmem_dump_regs.c */
 unsigned int bsdmem_dump_regs_collect(struct bsdmem_cpu_regs *cpus,
-				      unsigned int max);
+				      unsigned int max,
+				      const struct pt_regs *here,
+				      const atomic_t *abort);
+#if IS_ENABLED(CONFIG_BSDMEM_KUNIT_TEST)
+extern int bsdmem_regs_test_silent_cpu;
+extern unsigned long bsdmem_regs_test_patience;
+bool bsdmem_dump_regs_test_pinned(void);
+int bsdmem_regs_test_nmi(struct pt_regs *regs);
+bool bsdmem_regs_test_ask(void);
+void bsdmem_regs_test_idle(void);
+#endif
 
 #endif /* _BSDMEM_DUMP_INT_H */

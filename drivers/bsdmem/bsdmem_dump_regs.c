@@ -17,7 +17,13 @@
  * the module is unloaded: an NMI of ours that arrives after its dump gave
  * up waiting still finds it, instead of becoming an "unknown NMI" (a
  * panic with kernel.unknown_nmi_panic). A CPU that never answered pins
- * the module, since its NMI may still come.
+ * the module, since its NMI may still come; a later dump that hears from
+ * every CPU drops the pin.
+ *
+ * Another NMI (a perf sample) may arrive between the request and ours and
+ * take the answer; ours then comes later, not back to back, and the
+ * kernel would call it unknown. So a CPU that answered claims one more
+ * NMI_LOCAL NMI within a short window after its answer.
  */
 #include <linux/atomic.h>
 #include <linux/cpu.h>
@@ -42,11 +48,14 @@
 #define BSDMEM_NMI_NAME		"bsdmem"
 
 /*
- * How long to wait for the next CPU to answer: the kernel's own all-CPU
- * backtrace waits as long. Answers come within microseconds; only a CPU
- * that cannot take an NMI makes a dump wait this long.
+ * How long to wait for all the answers, from the moment the NMIs are
+ * sent: the kernel's own all-CPU backtrace waits as long. Answers come
+ * within microseconds; only a CPU that cannot take an NMI makes a dump
+ * wait this long, and a caller that gives up or a suspend ends it sooner.
  */
 #define BSDMEM_REGS_PATIENCE	(10 * HZ)
+/* How long after its answer a CPU still claims one late NMI of ours. */
+#define BSDMEM_REGS_LATE	msecs_to_jiffies(10)
 
 enum {
 	BSDMEM_SLOT_IDLE,
@@ -54,10 +63,12 @@ enum {
 	BSDMEM_SLOT_ANSWERED,	/* set by the NMI handler */
 };
 
-/* Written by the NMI handler on its own CPU only. */
+/* Written by the NMI handler on its own CPU; reset when asked. */
 struct bsdmem_nmi_slot {
 	atomic_t	state;
 	pid_t		pid;
+	bool		spare;		/* one late NMI may still be claimed */
+	unsigned long	answered;	/* jiffies at the answer */
 	struct pt_regs	regs;
 };
 
@@ -67,18 +78,85 @@ static DEFINE_MUTEX(bsdmem_regs_lock);
 static struct bsdmem_nmi_slot __percpu *bsdmem_nmi_slots;
 static bool bsdmem_regs_pinned;
 
+#if IS_ENABLED(CONFIG_BSDMEM_KUNIT_TEST)
+/* KUnit: a CPU that claims its NMIs and never answers; the patience. */
+int bsdmem_regs_test_silent_cpu = -1;
+unsigned long bsdmem_regs_test_patience;
+
+static bool bsdmem_regs_silent(void)
+{
+	return READ_ONCE(bsdmem_regs_test_silent_cpu) == smp_processor_id();
+}
+
+static unsigned long bsdmem_regs_patience(void)
+{
+	return bsdmem_regs_test_patience ?: BSDMEM_REGS_PATIENCE;
+}
+
+bool bsdmem_dump_regs_test_pinned(void)
+{
+	return bsdmem_regs_pinned;
+}
+#else
+static bool bsdmem_regs_silent(void)
+{
+	return false;
+}
+
+static unsigned long bsdmem_regs_patience(void)
+{
+	return BSDMEM_REGS_PATIENCE;
+}
+#endif
+
+/* Not asked for: one NMI shortly after an answer may be our late one. */
+static int bsdmem_regs_nmi_late(struct bsdmem_nmi_slot *s)
+{
+	if (!READ_ONCE(s->spare))
+		return NMI_DONE;
+	WRITE_ONCE(s->spare, false);
+	if (time_after(jiffies, s->answered + BSDMEM_REGS_LATE))
+		return NMI_DONE;
+	return NMI_HANDLED;
+}
+
 static int bsdmem_regs_nmi(unsigned int type, struct pt_regs *regs)
 {
 	struct bsdmem_nmi_slot *s = this_cpu_ptr(bsdmem_nmi_slots);
 
 	if (atomic_read(&s->state) != BSDMEM_SLOT_ASKED)
-		return NMI_DONE;
+		return bsdmem_regs_nmi_late(s);
+	if (bsdmem_regs_silent())
+		return NMI_HANDLED;
 	s->regs = *regs;
 	s->pid = current->pid;
+	s->answered = jiffies;
+	WRITE_ONCE(s->spare, true);
 	atomic_set_release(&s->state, BSDMEM_SLOT_ANSWERED);
 	return NMI_HANDLED;
 }
 NOKPROBE_SYMBOL(bsdmem_regs_nmi);
+
+#if IS_ENABLED(CONFIG_BSDMEM_KUNIT_TEST)
+/* KUnit: this CPU's handler, called with preemption off; slot state. */
+int bsdmem_regs_test_nmi(struct pt_regs *regs)
+{
+	return bsdmem_regs_nmi(NMI_LOCAL, regs);
+}
+
+bool bsdmem_regs_test_ask(void)
+{
+	if (!bsdmem_nmi_slots)
+		return false;
+	atomic_set(&this_cpu_ptr(bsdmem_nmi_slots)->state, BSDMEM_SLOT_ASKED);
+	return true;
+}
+
+void bsdmem_regs_test_idle(void)
+{
+	atomic_set(&this_cpu_ptr(bsdmem_nmi_slots)->state, BSDMEM_SLOT_IDLE);
+}
+#endif
 
 static int bsdmem_regs_nmi_register(void)
 {
@@ -112,22 +190,6 @@ void bsdmem_dump_regs_exit(void)
 	bsdmem_nmi_slots = NULL;
 }
 
-/*
- * Where the dumping thread stands: enough for a reader to start a
- * backtrace. (crash_setup_regs() would do, but <asm/kexec.h> is not usable
- * without CONFIG_KEXEC_CORE.)
- */
-static noinline void bsdmem_capture_regs(struct pt_regs *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->ip = _THIS_IP_;
-	r->sp = current_stack_pointer;
-	r->bp = (unsigned long)__builtin_frame_address(0);
-	r->cs = __KERNEL_CS;
-	r->ss = __KERNEL_DS;
-	r->flags = arch_local_save_flags();
-}
-
 /* Ask every online CPU but this one, and send them the NMI. */
 static void bsdmem_regs_ask(struct cpumask *asked, unsigned int self)
 {
@@ -137,21 +199,26 @@ static void bsdmem_regs_ask(struct cpumask *asked, unsigned int self)
 	cpumask_clear_cpu(self, asked);
 	if (cpumask_empty(asked))
 		return;
-	for_each_cpu(cpu, asked)
-		atomic_set(&per_cpu_ptr(bsdmem_nmi_slots, cpu)->state,
-			   BSDMEM_SLOT_ASKED);
+	for_each_cpu(cpu, asked) {
+		struct bsdmem_nmi_slot *s = per_cpu_ptr(bsdmem_nmi_slots, cpu);
+
+		WRITE_ONCE(s->spare, false);
+		atomic_set(&s->state, BSDMEM_SLOT_ASKED);
+	}
 	/* the slots are asked for before any of the NMIs can arrive */
 	smp_mb();
 	apic->send_IPI_mask(asked, NMI_VECTOR);
 }
 
 /*
- * The table in CPU order, every CPU unknown but this one, which records
- * its own registers at once; then the others are asked (asked is NULL
+ * The table in CPU order, every CPU unknown but this one, which gets the
+ * caller's own registers; then the others are asked (asked is NULL
  * without an NMI handler). Returns the number of online CPUs.
  */
 static unsigned int bsdmem_regs_start(struct bsdmem_cpu_regs *cpus,
-				      unsigned int max, struct cpumask *asked)
+				      unsigned int max,
+				      const struct pt_regs *here,
+				      struct cpumask *asked)
 {
 	unsigned int cpu, self, n = 0;
 
@@ -167,7 +234,7 @@ static unsigned int bsdmem_regs_start(struct bsdmem_cpu_regs *cpus,
 		c->cpu = cpu;
 		c->pid = -1;
 		if (cpu == self) {
-			bsdmem_capture_regs(&c->regs);
+			c->regs = *here;
 			c->pid = current->pid;
 			c->known = true;
 		}
@@ -190,19 +257,19 @@ static unsigned int bsdmem_regs_unanswered(const struct cpumask *asked)
 	return n;
 }
 
-/* Until every CPU asked has answered, or none has for a long while. */
-static void bsdmem_regs_wait(const struct cpumask *asked)
+/*
+ * Until every CPU asked has answered, the patience runs out, the caller
+ * gives up or the system freezes: CPU hotplug and suspend wait for the
+ * CPU read lock held meanwhile, and a killed caller waits for this thread.
+ */
+static void bsdmem_regs_wait(const struct cpumask *asked,
+			     const atomic_t *abort)
 {
-	unsigned int left = cpumask_weight(asked);
-	unsigned long last = jiffies;
+	unsigned long deadline = jiffies + bsdmem_regs_patience();
 
-	while (left) {
-		unsigned int now = bsdmem_regs_unanswered(asked);
-
-		if (now < left)
-			last = jiffies;
-		left = now;
-		if (!left || time_after(jiffies, last + BSDMEM_REGS_PATIENCE))
+	while (bsdmem_regs_unanswered(asked)) {
+		if (time_after(jiffies, deadline) || atomic_read(abort) ||
+		    freezing(current))
 			break;
 		usleep_range(100, 200);
 	}
@@ -248,13 +315,31 @@ static void bsdmem_regs_report(const struct cpumask *silent)
 	}
 }
 
+/* Every CPU has answered, late ones included: the module may go. */
+static void bsdmem_regs_unpin(void)
+{
+	unsigned int cpu;
+
+	if (!bsdmem_regs_pinned)
+		return;
+	for_each_possible_cpu(cpu)
+		if (atomic_read(&per_cpu_ptr(bsdmem_nmi_slots, cpu)->state) ==
+		    BSDMEM_SLOT_ASKED)
+			return;
+	bsdmem_regs_pinned = false;
+	module_put(THIS_MODULE);
+}
+
 /*
  * Fill cpus (room for max) with the registers of every online CPU, in CPU
- * order, as they were at this moment. A CPU that does not answer is left
- * with known false. Returns the number of entries filled.
+ * order, as they were at this moment; this CPU's entry gets here, the
+ * caller's own registers (bsdmem_dump_here()). A CPU that does not answer
+ * is left with known false. Returns the number of entries filled.
  */
 unsigned int bsdmem_dump_regs_collect(struct bsdmem_cpu_regs *cpus,
-				      unsigned int max)
+				      unsigned int max,
+				      const struct pt_regs *here,
+				      const atomic_t *abort)
 {
 	cpumask_var_t asked;
 	unsigned int n;
@@ -268,11 +353,12 @@ unsigned int bsdmem_dump_regs_collect(struct bsdmem_cpu_regs *cpus,
 	}
 	/* the set of online CPUs stays as it is until every one answered */
 	cpus_read_lock();
-	n = bsdmem_regs_start(cpus, max, ret ? NULL : asked);
+	n = bsdmem_regs_start(cpus, max, here, ret ? NULL : asked);
 	if (!ret) {
-		bsdmem_regs_wait(asked);
+		bsdmem_regs_wait(asked, abort);
 		bsdmem_regs_gather(cpus, n, asked);
 		bsdmem_regs_report(asked);
+		bsdmem_regs_unpin();
 	}
 	cpus_read_unlock();
 	mutex_unlock(&bsdmem_regs_lock);

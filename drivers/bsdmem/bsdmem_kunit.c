@@ -17,10 +17,12 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <asm/msr.h>
+#include <asm/nmi.h>
 #include <asm/tsc.h>
 #include <asm/user.h>
 #include "bsdmem.h"
@@ -587,12 +589,15 @@ static bool bsdmem_kunit_in(const char *sym, const char *name)
 static void bsdmem_dump_regs_all_cpus_test(struct kunit *test)
 {
 	struct bsdmem_cpu_regs *cpus = bsdmem_kunit_cpus(test), *self = NULL;
+	atomic_t abort = ATOMIC_INIT(0);
+	struct pt_regs here;
 	unsigned int n, i;
 	const char *sym;
 
 	KUNIT_ASSERT_NOT_NULL(test, cpus);
+	bsdmem_dump_here(&here);
 	migrate_disable();
-	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus());
+	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
 	for (i = 0; i < n; i++)
 		if (cpus[i].cpu == smp_processor_id())
 			self = &cpus[i];
@@ -601,9 +606,148 @@ static void bsdmem_dump_regs_all_cpus_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, self);
 	KUNIT_EXPECT_EQ(test, self->pid, current->pid);
 	KUNIT_EXPECT_EQ(test, self->regs.cs, (unsigned long)__KERNEL_CS);
+	/* the caller's registers, taken in its own frame */
+	KUNIT_EXPECT_EQ(test, self->regs.ip, here.ip);
+	KUNIT_EXPECT_EQ(test, self->regs.sp, here.sp);
+	KUNIT_EXPECT_TRUE(test, object_is_on_stack((void *)here.sp));
 	sym = bsdmem_kunit_sym(test, self->regs.ip);
-	KUNIT_EXPECT_TRUE_MSG(test, bsdmem_kunit_in(sym, "bsdmem_capture_regs"),
+	KUNIT_EXPECT_TRUE_MSG(test,
+			      bsdmem_kunit_in(sym, "bsdmem_dump_regs_all_cpus_test"),
 			      "ip %s", sym);
+	KUNIT_EXPECT_FALSE(test, bsdmem_dump_regs_test_pinned());
+}
+
+/* A CPU other than this one, or -1; the caller keeps migration off. */
+static int bsdmem_kunit_other_cpu(void)
+{
+	unsigned int cpu = cpumask_any_but(cpu_online_mask, smp_processor_id());
+
+	return cpu < nr_cpu_ids ? cpu : -1;
+}
+
+static struct bsdmem_cpu_regs *bsdmem_kunit_entry(struct bsdmem_cpu_regs *cpus,
+						  unsigned int n, int cpu)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (cpus[i].cpu == cpu)
+			return &cpus[i];
+	return NULL;
+}
+
+/*
+ * A CPU that takes its NMI but never answers: the collection ends when
+ * the patience runs out, marks that CPU unknown (pid -1) and pins the
+ * module; the next collection, which hears from every CPU, unpins it.
+ */
+static void bsdmem_dump_regs_silent_cpu_test(struct kunit *test)
+{
+	struct bsdmem_cpu_regs *cpus = bsdmem_kunit_cpus(test), *c;
+	atomic_t abort = ATOMIC_INIT(0);
+	struct pt_regs here;
+	unsigned int n;
+	int silent;
+
+	KUNIT_ASSERT_NOT_NULL(test, cpus);
+	bsdmem_dump_here(&here);
+	migrate_disable();
+	silent = bsdmem_kunit_other_cpu();
+	if (silent < 0) {
+		migrate_enable();
+		kunit_skip(test, "one CPU online: none to silence");
+	}
+	bsdmem_regs_test_patience = HZ / 5;
+	WRITE_ONCE(bsdmem_regs_test_silent_cpu, silent);
+	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
+	WRITE_ONCE(bsdmem_regs_test_silent_cpu, -1);
+	migrate_enable();
+
+	KUNIT_EXPECT_EQ(test, n, num_online_cpus());
+	c = bsdmem_kunit_entry(cpus, n, silent);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_FALSE(test, c->known);
+	KUNIT_EXPECT_EQ(test, c->pid, -1);
+	KUNIT_EXPECT_EQ(test, c->regs.ip, 0UL);
+	KUNIT_EXPECT_TRUE(test, bsdmem_dump_regs_test_pinned());
+
+	/* the CPU answers again: every entry known, the pin dropped */
+	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
+	bsdmem_regs_test_patience = 0;
+	bsdmem_kunit_check_cpus(test, cpus, n);
+	KUNIT_EXPECT_FALSE(test, bsdmem_dump_regs_test_pinned());
+}
+
+/*
+ * A caller that gives up ends the wait for a silent CPU at once, not
+ * after the patience: a minute here, so that only the abort can end the
+ * collection within the half minute allowed.
+ */
+static void bsdmem_dump_regs_abort_test(struct kunit *test)
+{
+	struct bsdmem_cpu_regs *cpus = bsdmem_kunit_cpus(test), *c;
+	atomic_t abort = ATOMIC_INIT(1);
+	struct pt_regs here;
+	unsigned long start;
+	unsigned int n;
+	int silent;
+
+	KUNIT_ASSERT_NOT_NULL(test, cpus);
+	bsdmem_dump_here(&here);
+	migrate_disable();
+	silent = bsdmem_kunit_other_cpu();
+	if (silent < 0) {
+		migrate_enable();
+		kunit_skip(test, "one CPU online: none to silence");
+	}
+	bsdmem_regs_test_patience = 60 * HZ;
+	WRITE_ONCE(bsdmem_regs_test_silent_cpu, silent);
+	start = jiffies;
+	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
+	WRITE_ONCE(bsdmem_regs_test_silent_cpu, -1);
+	migrate_enable();
+	KUNIT_EXPECT_LT(test, jiffies - start, 30UL * HZ);
+	c = bsdmem_kunit_entry(cpus, n, silent);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_FALSE(test, c->known);
+
+	atomic_set(&abort, 0);
+	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
+	bsdmem_regs_test_patience = 0;
+	bsdmem_kunit_check_cpus(test, cpus, n);
+	KUNIT_EXPECT_FALSE(test, bsdmem_dump_regs_test_pinned());
+}
+
+/*
+ * After its answer a CPU claims one more NMI, our late one behind another
+ * NMI, and only one: every later NMI goes on to the kernel's other
+ * handlers and its unknown-NMI report.
+ */
+static void bsdmem_dump_regs_late_nmi_test(struct kunit *test)
+{
+	struct bsdmem_cpu_regs *cpus = bsdmem_kunit_cpus(test);
+	atomic_t abort = ATOMIC_INIT(0);
+	struct pt_regs here;
+	int first, late, after;
+	bool asked;
+
+	KUNIT_ASSERT_NOT_NULL(test, cpus);
+	bsdmem_dump_here(&here);
+	/* the handler is registered at the first collection */
+	bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
+	preempt_disable();
+	asked = bsdmem_regs_test_ask();
+	if (asked) {
+		first = bsdmem_regs_test_nmi(&here);
+		bsdmem_regs_test_idle();
+		late = bsdmem_regs_test_nmi(&here);
+		after = bsdmem_regs_test_nmi(&here);
+	}
+	preempt_enable();
+	KUNIT_ASSERT_TRUE_MSG(test, asked, "no NMI handler");
+	KUNIT_EXPECT_EQ(test, first, NMI_HANDLED);
+	KUNIT_EXPECT_EQ(test, late, NMI_HANDLED);
+	KUNIT_EXPECT_EQ(test, after, NMI_DONE);
 }
 
 struct bsdmem_kunit_spinner {
@@ -643,7 +787,9 @@ static void bsdmem_dump_regs_spinning_cpu_test(struct kunit *test)
 	struct bsdmem_kunit_spinner *s = kunit_kzalloc(test, sizeof(*s),
 						       GFP_KERNEL);
 	struct bsdmem_cpu_regs *cpus = bsdmem_kunit_cpus(test), *spun = NULL;
+	atomic_t abort = ATOMIC_INIT(0);
 	struct task_struct *t;
+	struct pt_regs here;
 	unsigned int cpu, n, i;
 	const char *sym;
 	pid_t pid;
@@ -652,6 +798,7 @@ static void bsdmem_dump_regs_spinning_cpu_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, cpus);
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "one CPU online: none to spin");
+	bsdmem_dump_here(&here);
 	init_completion(&s->spinning);
 	/*
 	 * This thread must not be queued behind the spinner, and nothing
@@ -669,7 +816,7 @@ static void bsdmem_dump_regs_spinning_cpu_test(struct kunit *test)
 	kthread_bind(t, cpu);
 	wake_up_process(t);
 	wait_for_completion(&s->spinning);
-	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus());
+	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
 	WRITE_ONCE(s->stop, true);
 	migrate_enable();
 	kthread_stop(t);
@@ -1041,6 +1188,9 @@ static struct kunit_case bsdmem_test_cases[] = {
 	KUNIT_CASE(bsdmem_elf_prstatus_test),
 	KUNIT_CASE(bsdmem_dump_regs_all_cpus_test),
 	KUNIT_CASE(bsdmem_dump_regs_spinning_cpu_test),
+	KUNIT_CASE(bsdmem_dump_regs_silent_cpu_test),
+	KUNIT_CASE(bsdmem_dump_regs_abort_test),
+	KUNIT_CASE(bsdmem_dump_regs_late_nmi_test),
 	KUNIT_CASE(bsdmem_plan_segments_test),
 	KUNIT_CASE(bsdmem_plan_carve_test),
 	KUNIT_CASE(bsdmem_gzip_framing_test),
