@@ -84,7 +84,7 @@ if [ "$verdict" = ok ]; then
 	ok guest_console_clean
 else
 	nok guest_console_clean "$verdict"
-	grep -E -m 5 -A 3 'Oops|BUG:|WARNING:|Kernel panic|general protection|Call Trace:|UBSAN|KASAN|soft lockup|hung_task|lockdep|possible (recursive|circular)' \
+	grep -E -m 5 -A 3 -f "$top/tools/testing/qemu/console-bad.ere" \
 		"$out/guest/console.log" 2>/dev/null | sed 's/^/# /'
 fi
 

@@ -330,11 +330,9 @@ elif kunit_rc != 0 and not any(o[0] == 'fail' for o in out):
 
 # KASAN and UBSAN fail the case that trips them; lockdep, a sleep in
 # atomic context or a WARN fail none: the console must be clean as well.
-# (The pattern of tools/testing/qemu/run-guest.sh, plus lockdep's own.)
-BAD = re.compile(r'Oops|BUG:|WARNING:|Kernel panic|general protection fault|'
-		 r'Call Trace:|UBSAN|KASAN|kernel BUG|soft lockup|hung_task|'
-		 r'kmemleak:.*new suspected|possible (recursive|circular)|'
-		 r'Invalid wait context')
+# (The pattern every level judges a console by, lockdep's included.)
+with open(os.path.join(repo, 'tools/testing/qemu/console-bad.ere')) as f:
+	BAD = re.compile(f.read().strip())
 if ran:
 	bad = [l for l in lines if BAD.search(l)]
 	if bad:

@@ -196,7 +196,8 @@ if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
 elif [ $qrc -ne 0 ]; then
 	verdict="qemu exited with $qrc: $(head -c 300 "$out/qemu.log")"
 fi
-bad=$(grep -E -m 3 'Oops|BUG:|WARNING:|Kernel panic|general protection fault|Call Trace:|UBSAN|KASAN|kernel BUG|soft lockup|hung_task|kmemleak:.*new suspected' "$console" || true)
+# one pattern for every level that judges a console (console-bad.ere)
+bad=$(grep -E -m 3 -f "$here/console-bad.ere" "$console" || true)
 [ -n "$bad" ] && verdict="${verdict:+$verdict; }kernel reported: $(echo "$bad" | tr '\n' '|')"
 grep -q '^@@GUEST-DONE' "$results" || verdict="${verdict:+$verdict; }guest script did not finish"
 echo "${verdict:-ok}" > "$out/verdict"
