@@ -9,6 +9,7 @@
  * (EFBIG, SIGXFSZ), SIGPIPE, its I/O accounting, the LSM checks of its
  * writes; suspend freezes a dump blocked on a stopped reader, and caught
  * signals, SIGSTOP and SIGCONT neither end a dump nor make it spin.
+ * CPUs going offline and online meanwhile neither.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -938,4 +939,90 @@ TEST(cgroup2_freezer_neither_ends_nor_spins_a_dump)
 	expect_exit_0(dumper, "the dump");
 	expect_exit_0(reader, "gunzip -t");
 	ASSERT_EQ(rmdir(CGROUP_DIR), 0);
+}
+
+/* ---- CPUs going and coming while a dump runs ---- */
+
+#define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
+
+struct toggles {
+	volatile int stop;
+	volatile int done;	/* offline-online rounds */
+	volatile int failed;
+};
+
+static int count_cpu_notes(void)
+{
+	const uint8_t *p = core + phdr(0)->p_offset;
+	const uint8_t *end = p + phdr(0)->p_filesz;
+	int n = 0;
+
+	while (p < end) {
+		const Elf64_Nhdr *nh = (const void *)p;
+
+		n += nh->n_type == NT_PRSTATUS;
+		p += sizeof(*nh) + ((nh->n_namesz + 3) & ~3) +
+		     ((nh->n_descsz + 3) & ~3);
+	}
+	return n;
+}
+
+/*
+ * CPU 1 offline and online again, until told to stop or the test is gone;
+ * online at exit.
+ */
+static pid_t start_cpu_toggler(struct toggles *t)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid)
+		return pid;
+	while (!t->stop && getppid() == parent) {
+		if (write_line(CPU1_ONLINE, "0") || write_line(CPU1_ONLINE, "1"))
+			t->failed++;
+		else
+			t->done++;
+	}
+	_exit(write_line(CPU1_ONLINE, "1") ? 1 : 0);
+}
+
+/*
+ * CPU hotplug waits while the registers are collected, and goes on while
+ * the pages are planned (their page lists included) and written: the dump
+ * completes, with one note per CPU online at its start.
+ */
+TEST(cpu_hotplug_during_a_dump)
+{
+	struct toggles *t;
+	int rounds, notes, i;
+	char line[8];
+	pid_t pid;
+
+	if (access(CPU1_ONLINE, W_OK))
+		SKIP("CPU 1 cannot go offline here");
+	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_MAPPED(t);
+	pid = start_cpu_toggler(t);
+	ASSERT_GE(pid, 0);
+	/* by its progress: the first round, or its failure */
+	for (i = 0; i < 6000 && !t->done && !t->failed; i++)
+		usleep(10000);
+	rounds = t->done;
+	load_core();
+	rounds = t->done - rounds;
+	t->stop = 1;
+	expect_exit_0(pid, "the CPU toggler");
+	TH_LOG("%d offline-online rounds during the dump, %d failed",
+	       rounds, t->failed);
+	ASSERT_EQ(t->failed, 0);
+	ASSERT_GE(rounds, 1);
+	notes = count_cpu_notes();
+	ASSERT_GE(notes, 1);
+	ASSERT_LE(notes, sysconf(_SC_NPROCESSORS_CONF));
+	ASSERT_EQ(read_line(CPU1_ONLINE, line, sizeof(line)), 0);
+	ASSERT_EQ(line[0], '1');
+	/* and with every CPU back, a note for each */
+	load_core();
+	ASSERT_EQ(count_cpu_notes(), sysconf(_SC_NPROCESSORS_ONLN));
 }
