@@ -945,11 +945,16 @@ TEST(cgroup2_freezer_neither_ends_nor_spins_a_dump)
 
 #define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
 
+/* Shared with the toggler: every access through __atomic builtins. */
 struct toggles {
-	volatile int stop;
-	volatile int done;	/* offline-online rounds */
-	volatile int failed;
+	int stop;
+	int done;	/* offline-online rounds */
+	int failed;
 };
+
+#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+#define BUMP(x)		__atomic_add_fetch(&(x), 1, __ATOMIC_SEQ_CST)
 
 static int count_cpu_notes(void)
 {
@@ -977,11 +982,11 @@ static pid_t start_cpu_toggler(struct toggles *t)
 
 	if (pid)
 		return pid;
-	while (!t->stop && getppid() == parent) {
+	while (!LOAD(t->stop) && getppid() == parent) {
 		if (write_line(CPU1_ONLINE, "0") || write_line(CPU1_ONLINE, "1"))
-			t->failed++;
+			BUMP(t->failed);
 		else
-			t->done++;
+			BUMP(t->done);
 	}
 	_exit(write_line(CPU1_ONLINE, "1") ? 1 : 0);
 }
@@ -1006,16 +1011,16 @@ TEST(cpu_hotplug_during_a_dump)
 	pid = start_cpu_toggler(t);
 	ASSERT_GE(pid, 0);
 	/* by its progress: the first round, or its failure */
-	for (i = 0; i < 6000 && !t->done && !t->failed; i++)
+	for (i = 0; i < 6000 && !LOAD(t->done) && !LOAD(t->failed); i++)
 		usleep(10000);
-	rounds = t->done;
+	rounds = LOAD(t->done);
 	load_core();
-	rounds = t->done - rounds;
-	t->stop = 1;
+	rounds = LOAD(t->done) - rounds;
+	STORE(t->stop, 1);
 	expect_exit_0(pid, "the CPU toggler");
 	TH_LOG("%d offline-online rounds during the dump, %d failed",
-	       rounds, t->failed);
-	ASSERT_EQ(t->failed, 0);
+	       rounds, LOAD(t->failed));
+	ASSERT_EQ(LOAD(t->failed), 0);
 	ASSERT_GE(rounds, 1);
 	notes = count_cpu_notes();
 	ASSERT_GE(notes, 1);
