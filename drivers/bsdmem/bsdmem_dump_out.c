@@ -251,17 +251,23 @@ static int bsdmem_poll_wake(wait_queue_entry_t *wait, unsigned int mode,
 	struct bsdmem_poll *p = wait->private;
 	__poll_t mask = key_to_poll(key);
 
-	if (mask & POLLFREE) {
-		/* the head goes away (after an RCU grace period) */
-		list_del_init(&wait->entry);
-		/* pairs with the acquire in bsdmem_poll_unqueue() */
-		smp_store_release(&e->head, NULL);
-	} else if (mask && !(mask & BSDMEM_WRITABLE)) {
+	if (mask && !(mask & (BSDMEM_WRITABLE | POLLFREE)))
 		return 0;
-	}
 	/* pairs with the barrier in set_current_state() of the sleeper */
 	WRITE_ONCE(p->woken, true);
 	wake_up_process(p->task);
+	if (mask & POLLFREE) {
+		/* the head goes away (after an RCU grace period) */
+		list_del_init(&wait->entry);
+		/*
+		 * The very last access, as in ep_poll_callback(): once head
+		 * is NULL, bsdmem_poll_unqueue() no longer waits for the
+		 * head's lock, and the caller may return from
+		 * bsdmem_out_wait(), whose stack holds *p and *e.
+		 * Pairs with the acquire in bsdmem_poll_unqueue().
+		 */
+		smp_store_release(&e->head, NULL);
+	}
 	return 0;
 }
 
