@@ -251,17 +251,23 @@ static int bsdmem_poll_wake(wait_queue_entry_t *wait, unsigned int mode,
 	struct bsdmem_poll *p = wait->private;
 	__poll_t mask = key_to_poll(key);
 
-	if (mask & POLLFREE) {
-		/* the head goes away (after an RCU grace period) */
-		list_del_init(&wait->entry);
-		/* pairs with the acquire in bsdmem_poll_unqueue() */
-		smp_store_release(&e->head, NULL);
-	} else if (mask && !(mask & BSDMEM_WRITABLE)) {
+	if (mask && !(mask & (BSDMEM_WRITABLE | POLLFREE)))
 		return 0;
-	}
 	/* pairs with the barrier in set_current_state() of the sleeper */
 	WRITE_ONCE(p->woken, true);
 	wake_up_process(p->task);
+	if (mask & POLLFREE) {
+		/* the head goes away (after an RCU grace period) */
+		list_del_init(&wait->entry);
+		/*
+		 * The very last access, as in ep_poll_callback(): once head
+		 * is NULL, bsdmem_poll_unqueue() no longer waits for the
+		 * head's lock, and the caller may return from
+		 * bsdmem_out_wait(), whose stack holds *p and *e.
+		 * Pairs with the acquire in bsdmem_poll_unqueue().
+		 */
+		smp_store_release(&e->head, NULL);
+	}
 	return 0;
 }
 
@@ -383,11 +389,10 @@ static bool bsdmem_out_ready(struct bsdmem_out *o, unsigned long n)
 
 /*
  * The caller's loop: write each buffer as the thread hands it over, until
- * the thread ends. 0 when all was written (the file position then moves
- * past the dump, as write(2) would move it), else the thread's error, the
+ * the thread ends. 0 when all was written, else the thread's error, the
  * write's error, or -EINTR for a fatal signal.
  */
-int bsdmem_out_run(struct bsdmem_out *o)
+static int bsdmem_out_loop(struct bsdmem_out *o)
 {
 	unsigned long n = o->written;
 	int ret;
@@ -401,7 +406,7 @@ int bsdmem_out_run(struct bsdmem_out *o)
 			return o->result;
 		/* the buffer and its length are there once filled counts it */
 		if (smp_load_acquire(&o->filled) == n)
-			break;
+			return 0;
 		ret = bsdmem_out_write(o, o->buf[n % BSDMEM_OUT_BUFS],
 				       o->len[n % BSDMEM_OUT_BUFS]);
 		if (ret)
@@ -410,7 +415,21 @@ int bsdmem_out_run(struct bsdmem_out *o)
 		smp_store_release(&o->written, ++n);
 		wake_up(&o->wq);
 	}
+}
+
+/*
+ * Write the dump, then move the file position past what was written,
+ * whatever ended the dump: write(2) moves it by what it wrote, also when
+ * a later write fails, so that a partial dump is not overwritten by the
+ * next write and can be appended to. With O_APPEND each write has set
+ * o->pos to the end of the file, as write(2) sets f_pos. A stream (pipe,
+ * socket) has no position.
+ */
+int bsdmem_out_run(struct bsdmem_out *o)
+{
+	int ret = bsdmem_out_loop(o);
+
 	if (!(o->file->f_mode & FMODE_STREAM))
 		o->file->f_pos = o->pos;
-	return 0;
+	return ret;
 }

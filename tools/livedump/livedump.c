@@ -37,7 +37,7 @@ static const char *dump_strerror(int err)
 {
 	switch (err) {
 	case EPERM:
-		return "not permitted (needs CAP_SYS_RAWIO; refused under lockdown)";
+		return "not permitted (needs CAP_SYS_RAWIO; refused under lockdown or by a security module)";
 	case EBUSY:
 		return "a dump is already in progress";
 	case EBADF:

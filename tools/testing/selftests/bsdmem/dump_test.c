@@ -6,8 +6,8 @@
  * layout the readers rely on. The readers themselves run on the host.
  *
  * The caller writes the dump as write(2) would: its RLIMIT_FSIZE
- * (EFBIG, SIGXFSZ), SIGPIPE, its I/O accounting, the LSM checks of its
- * writes; suspend freezes a dump blocked on a stopped reader, and caught
+ * (EFBIG, SIGXFSZ), SIGPIPE, the file position after a partial dump and
+ * with O_APPEND, its I/O accounting, the LSM checks of its writes; suspend freezes a dump blocked on a stopped reader, and caught
  * signals, SIGSTOP and SIGCONT neither end a dump nor make it spin.
  * CPUs going offline and online meanwhile neither.
  */
@@ -528,20 +528,29 @@ static long long file_size(const char *path)
 	return stat(path, &st) ? -1 : (long long)st.st_size;
 }
 
-/* A plain dump into CORE with RLIMIT_FSIZE set: its errno, or 0. */
-static int dump_with_fsize_limit(void)
+/* A plain dump into fd with RLIMIT_FSIZE set: its errno, or 0. */
+static int dump_fsize_limited(int fd)
 {
 	struct rlimit rl;
-	int fd, ret;
+	int ret;
 
-	fd = open(CORE, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ASSERT_GE(fd, 0);
 	ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &rl), 0);
 	rl.rlim_cur = FSIZE_LIMIT;
 	ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &rl), 0);
 	ret = dump(fd, KERNELDUMP_COMP_NONE) ? errno : 0;
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_FSIZE, &rl);
+	return ret;
+}
+
+/* A plain dump into CORE with RLIMIT_FSIZE set: its errno, or 0. */
+static int dump_with_fsize_limit(void)
+{
+	int fd, ret;
+
+	fd = open(CORE, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ASSERT_GE(fd, 0);
+	ret = dump_fsize_limited(fd);
 	close(fd);
 	return ret;
 }
@@ -572,6 +581,60 @@ TEST(fsize_limit_kills_with_sigxfsz_by_default)
 	ASSERT_TRUE(WIFSIGNALED(status));
 	ASSERT_EQ(WTERMSIG(status), SIGXFSZ);
 	ASSERT_LE(file_size(CORE), FSIZE_LIMIT);
+	unlink(CORE);
+}
+
+#define PREFIX		"written before the dump\n"
+#define PREFIX_LEN	((long long)sizeof(PREFIX) - 1)
+
+/*
+ * A dump that fails partway moves the file position by what it wrote, as
+ * write(2) does: past the partial dump, which a retry on the same
+ * descriptor then does not overwrite. Here ENOSPC, the dump starting
+ * after bytes already in the file.
+ */
+TEST(enospc_moves_the_position_past_what_was_written)
+{
+	char head[PREFIX_LEN + SELFMAG];
+	int fd;
+
+	mkdir("/tmp/small", 0700);
+	ASSERT_EQ(mount("tmpfs", "/tmp/small", "tmpfs", 0, "size=4m"), 0);
+	fd = open("/tmp/small/core", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(write(fd, PREFIX, PREFIX_LEN), PREFIX_LEN);
+	ASSERT_ERRNO(dump(fd, KERNELDUMP_COMP_NONE), ENOSPC);
+	ASSERT_GT(file_size("/tmp/small/core"), PREFIX_LEN + (1 << 20));
+	ASSERT_EQ(lseek(fd, 0, SEEK_CUR), file_size("/tmp/small/core"));
+	ASSERT_EQ(pread(fd, head, sizeof(head), 0), (long long)sizeof(head));
+	ASSERT_MEMEQ(head, PREFIX, PREFIX_LEN);
+	ASSERT_MEMEQ(head + PREFIX_LEN, ELFMAG, SELFMAG);
+	close(fd);
+	umount("/tmp/small");
+}
+
+/*
+ * With O_APPEND the dump goes to the end of the file whatever the
+ * position, and the position ends up there, as with write(2): here
+ * after a dump that RLIMIT_FSIZE ended with EFBIG.
+ */
+TEST(efbig_with_o_append_appends_and_moves_the_position)
+{
+	char head[PREFIX_LEN + SELFMAG];
+	int fd;
+
+	signal(SIGXFSZ, SIG_IGN);
+	fd = open(CORE, O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(write(fd, PREFIX, PREFIX_LEN), PREFIX_LEN);
+	ASSERT_EQ(lseek(fd, 0, SEEK_SET), 0);
+	ASSERT_EQ(dump_fsize_limited(fd), EFBIG);
+	ASSERT_EQ(file_size(CORE), FSIZE_LIMIT);
+	ASSERT_EQ(lseek(fd, 0, SEEK_CUR), FSIZE_LIMIT);
+	ASSERT_EQ(pread(fd, head, sizeof(head), 0), (long long)sizeof(head));
+	ASSERT_MEMEQ(head, PREFIX, PREFIX_LEN);
+	ASSERT_MEMEQ(head + PREFIX_LEN, ELFMAG, SELFMAG);
+	close(fd);
 	unlink(CORE);
 }
 
