@@ -12,11 +12,20 @@
 # 6.12 it is downloaded into the cache), both are read the same way:
 #
 #   drgn   (debugging-drgn.py) the blocked tasks' stacks, the module list,
-#          per-CPU data (runqueues of every CPU), the log; and on bsdmem's
-#          dump a backtrace of the task running on each CPU from that
-#          CPU's registers
-#   crash  sys, log, mod, kmem -v, bt -a (each CPU's backtrace starts at
-#          its registers in the dump) and p runqueues:a
+#          per-CPU data (runqueues of every CPU), the log, each CPU's
+#          NT_PRSTATUS
+#   gdb    (cpu-stacks.py) on bsdmem's dump, a backtrace from the dumping
+#          thread's registers: named frames, bsdmem's first, to kthread()
+#   crash  sys, log, mod, kmem -v, bt -a (on QEMU's dump each CPU's
+#          backtrace shows the function of its registers; on bsdmem's,
+#          the dumping thread's CPU, when crash finds it running there)
+#          and p runqueues:a
+#
+# The CPUs other than the dumping one kept running after the NMI that
+# took their registers, while memory was copied: their stacks under the
+# note's rsp are overwritten, their rq->curr may be another task. They
+# are shown ("# cpu N moved on since the NMI"), not judged; the readers
+# level judges a CPU that stays stuck (the spinner).
 #
 # TAP names: NAME is bsdmem's dump, reference.NAME QEMU's (drgn 0.0.22
 # needs a PT_LOAD of the kernel image to find the page tables, which
@@ -31,9 +40,17 @@
 # the two: the module lists (drgn and crash), crash's sys but for times,
 # load and task count, and the VMCOREINFO notes. layout.txt
 # (vmcore-layout.py) shows how the files differ in headers, notes and
-# segments; kernel_image_pt_load_as_direct_map checks that no page of
-# bsdmem's kernel image PT_LOAD is zeros where a direct-map PT_LOAD has
-# the same physical page's data (crash reads the image's copy).
+# segments; pt_load_no_overlap that no physical page is in two of
+# bsdmem's PT_LOADs, kernel_image_pt_load_as_reference that no page of
+# bsdmem's kernel image PT_LOAD is zeros where a direct-map PT_LOAD or
+# QEMU's dump has the same physical page's data (crash reads the image's
+# copy).
+#
+# Time limits bound a hang, well above what each step takes here (TCG,
+# 2 shared cores, other work beside: the guest with QEMU's dump 15-30 s,
+# a reader seconds): the guest 300 s, drgn and crash 120 s on bsdmem's
+# dump and 300 s on QEMU's (2 GiB), gdb within cpu-stacks.py 120 s; a
+# step past its limit is a "not ok - ..._timed_out" line of its own.
 #
 # Not checked, crash 8.0.2's own limit: on 6.1.192 and later (struct
 # pid's numbers a flexible array) it lists only the running tasks, on
@@ -49,10 +66,26 @@ lvl="debugging.$kver"
 scripts=$top/tools/testing/scripts
 ko=$build/$kver/drivers/bsdmem/bsdmem.ko
 pass=0 fail=0 skip=0
+guest_limit=300
+# limit DUMP: a reader's time limit on bsdmem's dump or QEMU's (the whole
+# guest memory)
+limit() { if [ "$1" = reference ]; then echo 300; else echo 120; fi; }
 
 ok() { echo "ok - $lvl.$1"; pass=$((pass + 1)); }
 nok() { echo "not ok - $lvl.$1"; [ $# -gt 1 ] && echo "# $2"; fail=$((fail + 1)); }
 skp() { echo "ok - $lvl.$1 # SKIP $2"; skip=$((skip + 1)); }
+# timed NAME SECS OUT CMD...: CMD, its output in OUT, killed after SECS,
+# saying so as NAME_timed_out
+timed() {
+	local name=$1 secs=$2 o=$3 rc
+	shift 3
+	timeout -k 10 "$secs" "$@" > "$o" 2>&1
+	rc=$?
+	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+		nok "${name}_timed_out" "killed after $secs s: $1"
+	fi
+	return $rc
+}
 finish() { echo "RESULT $lvl $pass $fail $skip"; [ $fail -eq 0 ]; exit $?; }
 
 case $kver in
@@ -74,8 +107,11 @@ truncate -s 1G "$disk"
 "$top/tools/testing/qemu/run-guest.sh" -k "$kver" -Q -m "$ko" \
 	-s "$top/tools/testing/qemu/guest-debugging.sh" \
 	-b "$build/tools/tests" -M virtio_blk -M virtio_pci -M zstd_compress \
-	-M qemu_fw_cfg -d "$disk" -o "$out/guest" -t 1800
+	-M qemu_fw_cfg -d "$disk" -o "$out/guest" -t $guest_limit
 tr -d '\r' < "$out/guest/results.log" > "$out/results"
+case $(cat "$out/guest/verdict") in
+timeout*) nok guest_timed_out "$(cat "$out/guest/verdict")" ;;
+esac
 if grep -q '^@@GUEST-DONE 0$' "$out/results" &&
    [ "$(cat "$out/guest/verdict")" = ok ]; then
 	ok guest
@@ -134,13 +170,29 @@ if [ -s "$ref" ]; then
 else
 	python3 "$scripts/vmcore-layout.py" "$core" > "$out/layout.txt" 2>&1
 fi
-zeros=$(grep -m 1 '^kernel image PT_LOAD: ' "$out/layout.txt")
-if [ -n "$zeros" ]; then
-	nok kernel_image_pt_load_as_direct_map "${zeros#kernel image PT_LOAD: }"
-elif grep -q '^PT_LOAD kernel text map' "$out/layout.txt"; then
-	ok kernel_image_pt_load_as_direct_map
+# What readers need of bsdmem's segments: vmcore-layout.py --check
+python3 "$scripts/vmcore-layout.py" --check "$core" > "$out/check-alone.txt" 2>&1
+if ! grep -q '^overlap: ' "$out/check-alone.txt"; then
+	ok pt_load_no_overlap
 else
-	nok kernel_image_pt_load_as_direct_map "no PT_LOAD of the kernel image; see $out/layout.txt"
+	nok pt_load_no_overlap "$(grep -c '^overlap: ' "$out/check-alone.txt") pairs; see $out/check-alone.txt"
+	grep -m 3 '^overlap: ' "$out/check-alone.txt" | sed 's/^/# /'
+fi
+if [ -s "$ref" ]; then
+	nm "$vmlinux" > "$out/vmlinux.nm"
+	python3 "$scripts/vmcore-layout.py" --check "$core" "$ref" \
+		"$out/vmlinux.nm" > "$out/check.txt" 2>&1
+	rm -f "$out/vmlinux.nm"
+else
+	cp "$out/check-alone.txt" "$out/check.txt"
+	echo "no reference" >> "$out/check.txt"
+fi
+sed -n 's/^\(kernel image PT_LOAD: [0-9]* pages, .*\)/# \1/p' "$out/check.txt"
+bad=$(grep -v -e '^overlap: ' -e '^kernel image PT_LOAD: [0-9]* pages, ' "$out/check.txt")
+if [ -z "$bad" ]; then
+	ok kernel_image_pt_load_as_reference
+else
+	nok kernel_image_pt_load_as_reference "$(echo "$bad" | head -n 2 | tr '\n' ';'); see $out/check.txt"
 fi
 if [ -s "$ref" ]; then
 	if grep -q '^  VMCOREINFO: 0 lines' "$out/layout.txt"; then
@@ -186,18 +238,6 @@ judge() {
 	fi
 }
 
-# judge_alone READER NAME: a check with no reference, on bsdmem's dump.
-judge_alone() {
-	local c
-
-	c=$(result "$out/$1-bsdmem.checks" "$2")
-	if [ "$c" = ok ]; then
-		ok "${1}_$2"
-	else
-		nok "${1}_$2" "$c"
-	fi
-}
-
 # drgn: one run per dump, bsdmem's debug info for its frames. drgn
 # 0.0.22 (Debian 12) does not know the ORC format of Linux 6.4 and later
 # (the kernels with .orc_header), and fails a stack that needs ORC (entry
@@ -213,9 +253,9 @@ if readelf -S "$vmlinux" | grep -F .orc_header >/dev/null &&
 fi
 for d in reference:"$ref" bsdmem:"$core"; do
 	if [ -s "${d#*:}" ]; then
-		timeout 1800 drgn -q -c "${d#*:}" "${drgn_syms[@]}" \
-			"$scripts/debugging-drgn.py" "$out/expect-${d%%:*}" \
-			> "$out/drgn-${d%%:*}.out" 2>&1
+		timed "drgn_${d%%:*}" "$(limit "${d%%:*}")" "$out/drgn-${d%%:*}.out" \
+			drgn -q -c "${d#*:}" "${drgn_syms[@]}" \
+			"$scripts/debugging-drgn.py" "$out/expect-${d%%:*}"
 	else
 		echo "no dump" > "$out/drgn-${d%%:*}.out"
 	fi
@@ -226,9 +266,16 @@ judge drgn release $drgn_required
 while read -r _ _ label _; do
 	judge drgn "stack_$label" $drgn_required
 done < <(grep '^task ' "$out/expect")
-for ((cpu = 0; cpu < cpus; cpu++)); do
-	judge_alone drgn "active_cpu$cpu"
-done
+judge drgn cpu_notes $drgn_required
+grep -E '^# cpu [0-9]+ ' "$out/drgn-bsdmem.out"
+# The dumping thread's note: gdb's backtrace from it (cpu-stacks.py)
+if timed dumping_cpu_stack "$(limit bsdmem)" "$out/dumping_cpu_stack.log" \
+	drgn -q -c "$core" -s "$vmlinux" "$scripts/cpu-stacks.py" \
+	"$out/expect-bsdmem" dumping "$vmlinux" "$ko" "$out"; then
+	ok dumping_cpu_stack
+else
+	nok dumping_cpu_stack "$(grep -m 1 '^AssertionError' "$out/dumping_cpu_stack.log"); see $out/dumping_cpu_stack.log"
+fi
 judge drgn modules $drgn_required
 judge drgn percpu $drgn_required
 judge drgn log $drgn_required
@@ -253,8 +300,8 @@ crash_session() {
 		done < <(grep '^rip ' "$out/expect-$d")
 		echo quit
 	} > "$out/crash-$d.cmds"
-	timeout 1800 crash -s --kaslr=auto "$vmlinux" "$f" \
-		< "$out/crash-$d.cmds" > "$out/crash-$d.out" 2>&1
+	timed "crash_$d" "$(limit "$d")" "$out/crash-$d.out" \
+		crash -s --kaslr=auto "$vmlinux" "$f" < "$out/crash-$d.cmds"
 }
 
 # bt_a_check DIR CPU: CPU's block of bt -a has a backtrace that shows
@@ -282,9 +329,38 @@ bt_a_check() {
 		}' "$dir/bt_a"
 }
 
-# crash_checks DIR: the checks of one session, as CHECK lines
+# bt_a_cpus DIR DUMP: the CPUs whose backtrace in bt -a must show their
+# registers' function, one per line: every CPU of QEMU's dump (the guest
+# stopped); of bsdmem's, the one whose note is the bsdmem-dump thread's,
+# if crash finds that thread running there (its frame lasts until the
+# dump is written). The others are named in DIR/bt_a.info.
+bt_a_cpus() {
+	local dir=$1 cpu pid curr comm
+
+	: > "$dir/bt_a.info"
+	for ((cpu = 0; cpu < cpus; cpu++)); do
+		if [ "$2" = reference ]; then
+			echo "$cpu"
+			continue
+		fi
+		pid=$(awk -v c="$cpu" '$1 == "prstatus" && $2 == c { print $3 }' "$out/expect-$2")
+		read -r curr comm < <(awk -v c="$cpu" '
+			/^PID: / { for (i = 1; i < NF; i++) if ($i == "CPU:" && $(i + 1) == c) {
+				for (j = 1; j < NF; j++) { if ($j == "PID:") p = $(j + 1); if ($j == "COMMAND:") m = $(j + 1) }
+				print p, m; exit } }' "$dir/bt_a")
+		if [ "${curr:-}" = "$pid" ] && [ "${comm:-}" = '"bsdmem-dump"' ]; then
+			echo "$cpu"
+		elif [ "${curr:-}" = "$pid" ]; then
+			echo "# cpu $cpu: crash: pr_pid $pid still runs there, but nothing held it where the NMI found it: not judged" >> "$dir/bt_a.info"
+		else
+			echo "# cpu $cpu moved on since the NMI (crash: pr_pid ${pid:-none}, now ${curr:-no task} ${comm:-})" >> "$dir/bt_a.info"
+		fi
+	done
+}
+
+# crash_checks DIR DUMP: the checks of one session, as CHECK lines
 crash_checks() {
-	local dir=$1 why cpu bad=""
+	local dir=$1 why cpu bad="" n=0
 
 	if [ ! -s "$dir/sys" ]; then
 		why=$(grep -m 1 -E '^crash: |invalid structure|cannot' "$dir.out" | head -c 200)
@@ -319,8 +395,14 @@ crash_checks() {
 		echo "CHECK fail kmem_v $(grep -m 1 -v 'VMAP_AREA' "$dir/kmem_v")"
 	fi
 	for ((cpu = 0; cpu < cpus; cpu++)); do
-		why=$(bt_a_check "$dir" "$cpu") || bad="$bad${bad:+; }$why"
+		grep -q "^PID: .* CPU: $cpu " "$dir/bt_a" ||
+			bad="$bad${bad:+; }CPU $cpu: no task in bt -a"
 	done
+	for cpu in $(bt_a_cpus "$dir" "$2"); do
+		why=$(bt_a_check "$dir" "$cpu") || bad="$bad${bad:+; }$why"
+		n=$((n + 1))
+	done
+	[ "$2" = reference ] || echo "# crash bt -a: $n CPU(s) judged" >> "$dir/bt_a.info"
 	if [ -z "$bad" ]; then
 		echo "CHECK ok bt_a"
 	else
@@ -344,7 +426,7 @@ crash_checks() {
 for d in reference:"$ref" bsdmem:"$core"; do
 	if [ -s "${d#*:}" ]; then
 		crash_session "${d%%:*}" "${d#*:}"
-		crash_checks "$out/crash-${d%%:*}" > "$out/crash-${d%%:*}.checks"
+		crash_checks "$out/crash-${d%%:*}" "${d%%:*}" > "$out/crash-${d%%:*}.checks"
 	else
 		: > "$out/crash-${d%%:*}.checks"
 	fi
@@ -352,6 +434,7 @@ done
 for c in sys log mod kmem_v bt_a percpu; do
 	judge crash "$c" $crash_required
 done
+cat "$out/crash-bsdmem/bt_a.info" 2>/dev/null
 
 # same_as_reference.NAME REF OURS: the same, when read from both
 same() {

@@ -17,8 +17,23 @@
 # NT_PRSTATUS must hold registers, the spinning CPU's an ip inside
 # spinner_spin() and the spinner's pid (prstatus-check.py, on every
 # kernel); with the debug vmlinux, drgn's stack trace of the spinning
-# thread must start there, idle CPUs unwind into do_idle(), and crash's
-# bt -a shows spinner_spin on CPU 1.
+# thread, and backtraces from CPU 1's note by drgn and by gdb (which
+# knows the module's frames on every kernel, drgn 0.0.22 before 6.4
+# only), must start there, and crash's bt -a shows spinner_spin on CPU 1
+# (cpu-stacks.py). The spinner holds its CPU until the
+# dump is written, so its note and its stack agree; the other CPUs kept
+# running after the NMI while memory was copied, so their notes describe
+# an earlier moment than their stacks: they are shown ("# cpu N moved on
+# since the NMI"), not judged, but for the dumping thread's, which takes
+# its registers in a frame that lasts until the dump is written: gdb's
+# backtrace from that note must have named frames, bsdmem's first, down
+# through bsdmem_dump_thread() to kthread() (drgn_dumping_cpu_stack).
+#
+# Time limits bound a hang, well above what each step takes here (TCG,
+# 2 shared cores, other work beside: a guest 15-30 s, a reader on a
+# minidump seconds): the guests 300 s and 600 s (a whole-RAM dump),
+# crash and drgn on a minidump 120 s, drgn on the whole-RAM dump 600 s;
+# a step past its limit fails as "not ok - NAME # timed out after N s".
 #
 # The debug vmlinux (linux-image-KVER-dbg) is the installed one, which
 # make deps installs for the 6.1 kernel, where its absence fails; or, for
@@ -39,6 +54,28 @@ ok() { echo "ok - $lvl.$1"; pass=$((pass + 1)); }
 nok() { echo "not ok - $lvl.$1"; [ $# -gt 1 ] && echo "# $2"; fail=$((fail + 1)); }
 skp() { echo "ok - $lvl.$1 # SKIP $2"; skip=$((skip + 1)); }
 check() { local name=$1; shift; if "$@" >"$out/$name.log" 2>&1; then ok "$name"; else nok "$name" "see $out/$name.log"; fi; }
+# check_t SECS NAME CMD...: check, CMD killed after SECS seconds
+check_t() {
+	local secs=$1 name=$2 rc
+	shift 2
+	timeout -k 10 "$secs" "$@" >"$out/$name.log" 2>&1
+	rc=$?
+	case $rc in
+	0) ok "$name" ;;
+	124|137) echo "not ok - $lvl.$name # timed out after $secs s"
+		fail=$((fail + 1)) ;;
+	*) nok "$name" "see $out/$name.log" ;;
+	esac
+}
+# guest_failed NAME DIR: a guest's failure, a timeout said as such
+guest_failed() {
+	case $(cat "$2/verdict") in
+	timeout*) echo "not ok - $lvl.$1 # timed out: $(cat "$2/verdict")"
+		fail=$((fail + 1)) ;;
+	*) nok "$1" "$(cat "$2/verdict")" ;;
+	esac
+	sed 's/^/# /' "$2/results.log" | tail -20
+}
 finish() { echo "RESULT $lvl $pass $fail $skip"; [ $fail -eq 0 ]; exit $?; }
 
 mkdir -p "$out"
@@ -71,9 +108,8 @@ if ! "$top/tools/testing/qemu/run-guest.sh" -k "$kver" \
 	-s "$top/tools/testing/qemu/guest-readers.sh" \
 	-b "$build/tools/tests" -b "$out/spinner-bin" -p 3 \
 	-M virtio_blk -M virtio_pci -M zstd_compress \
-	-d "$disk" -o "$out/guest" -t 900; then
-	nok guest_dumps "$(cat "$out/guest/verdict")"
-	sed 's/^/# /' "$out/guest/results.log" | tail -20
+	-d "$disk" -o "$out/guest" -t 300; then
+	guest_failed guest_dumps "$out/guest"
 	finish
 fi
 ok guest_dumps
@@ -131,13 +167,15 @@ if [ ! -f "$vmlinux" ]; then
 		nok crash_log "$why"
 		nok crash_bt_spinner "$why"
 		nok drgn_release "$why"
-		nok drgn_cpu_stacks "$why" ;;
+		nok drgn_cpu_stacks "$why"
+		nok drgn_dumping_cpu_stack "$why" ;;
 	*)
 		why="no debug vmlinux for $kver (linux-image-$kver-dbg; for a kernel in the cache, tools/testing/scripts/fetch-kernel.sh --dbg $kver)"
 		skp crash_log "$why"
 		skp crash_bt_spinner "$why"
 		skp drgn_release "$why"
-		skp drgn_cpu_stacks "$why" ;;
+		skp drgn_cpu_stacks "$why"
+		skp drgn_dumping_cpu_stack "$why" ;;
 	esac
 	finish
 fi
@@ -151,10 +189,18 @@ fi
 # copies the runqueues, as it holds the CPU until the dump is written.
 printf 'mod -s spinner %s\nlog\nsys\nps\nset unwind on\nbt -a\nquit\n' \
 	"$spin_ko" > "$out/crash.cmds"
+# crash_run NAME OPTION...: a session, its output in $out/NAME.out
 crash_run() {
-	timeout 1800 crash -s --kaslr=auto "$@" "$vmlinux" "$out/core" 2>&1
+	local name=$1
+	shift
+	timeout -k 10 120 crash -s --kaslr=auto "$@" "$vmlinux" "$out/core" \
+		> "$out/$name.out" 2>&1
+	case $? in
+	124|137) echo "not ok - $lvl.${name}_session # timed out after 120 s"
+		fail=$((fail + 1)) ;;
+	esac
 }
-crash_run < "$out/crash.cmds" > "$out/crash.out"
+crash_run crash < "$out/crash.cmds"
 limit=$(grep -m1 'invalid structure member offset' "$out/crash.out")
 if grep -qF "$marker" "$out/crash.out" &&
    grep -qF "RELEASE: $release" "$out/crash.out"; then
@@ -175,7 +221,7 @@ elif [ -n "$limit" ]; then
 	# 8.0.2 needs for SLUB). Its minimal mode still reads the log.
 	skp crash_log "$(crash --version | grep -m1 -o 'crash [0-9.]*') does not know $kver's structures: ${limit#crash: }"
 	skp crash_bt_spinner "crash cannot start on $kver (see crash_log); drgn checks the stacks"
-	printf 'log\nquit\n' | crash_run --minimal > "$out/crash-minimal.out"
+	printf 'log\nquit\n' | crash_run crash-minimal --minimal
 	if grep -qF "$marker" "$out/crash-minimal.out"; then
 		ok crash_minimal_log
 	else
@@ -189,7 +235,7 @@ fi
 # segment that claims a page twice, zeros first (freed init memory the
 # kernel reused as a page table), broke both.
 if [ -z "$limit" ]; then
-	printf 'mod\nkmem -v\nquit\n' | crash_run > "$out/crash-mod.out"
+	printf 'mod\nkmem -v\nquit\n' | crash_run crash-mod
 	bad=$(grep -m1 -E 'invalid kernel module size|cannot access vmalloc|invalid/corrupt|read error' "$out/crash-mod.out")
 	if [ -z "$bad" ] && grep -qw bsdmem "$out/crash-mod.out"; then
 		ok crash_mod
@@ -211,54 +257,20 @@ print("tasks", n)
 assert release == "$release", release
 assert n > 10, n
 PY
-check drgn_release timeout 1800 drgn -q -c "$out/core" -s "$vmlinux" "$out/drgn.py"
-# drgn takes a running task's registers from the NT_PRSTATUS of its CPU
-# when pr_pid is the task's: the stacks of the spinning thread and of the
-# idle CPUs start where the NMI found them.
-cat > "$out/drgn-cpus.py" <<PY
-from drgn.helpers.linux.percpu import per_cpu
-from drgn.helpers.linux.pid import find_task
-
-spin_cpu, spin_pid = $spin_cpu, $spin_pid
-start, end = 0x$spin_start, 0x$spin_end
-pids = [int(l.split()[4]) for l in open("$out/prstatus_every_cpu.log")
-        if l.startswith("# CPU ")]
-assert len(pids) == $ncpu, pids
-
-
-def frames(task):
-    """The names of the task's functions (inlined ones left out), its pc."""
-    trace = prog.stack_trace(task)
-    print(task.comm.string_().decode(), task.pid.value_())
-    print(trace)
-    return [f.name for f in trace if not f.is_inline], trace[0].pc
-
-
-spinner = find_task(prog, spin_pid)
-assert spinner, "no spinner task"
-assert spinner.comm.string_() == b"spinner/%d" % spin_cpu
-names, pc = frames(spinner)
-assert start <= pc < end, hex(pc)
-# drgn 0.0.22 places a module's debug info on kernels before 6.4 only
-# (struct module's layout changed); the pc above holds either way
-if names[0] is None:
-    print("no debug info for the spinner module here: its pc alone checked")
-else:
-    assert names[0] == "spinner_spin", names
-idle = 0
-for cpu, pid in enumerate(pids):
-    if pid == 0:
-        names, pc = frames(per_cpu(prog["runqueues"], cpu).idle)
-        assert "do_idle" in names, (cpu, names)
-        idle += 1
-    elif pid != spin_pid:
-        task = find_task(prog, pid)
-        assert task, pid
-        print("CPU", cpu, "ran", task.comm.string_().decode())
-print(idle, "idle CPUs")
-PY
-check drgn_cpu_stacks timeout 1800 drgn -q -c "$out/core" -s "$vmlinux" \
-	-s "$spin_ko" "$out/drgn-cpus.py"
+check_t 120 drgn_release drgn -q -c "$out/core" -s "$vmlinux" "$out/drgn.py"
+# Each CPU's registers, from the notes (cpu-stacks.py): the spinner's
+# strictly; the dumping thread's from the frame it took them in; the
+# other CPUs shown, not judged (they moved on since the NMI).
+python3 "$top/tools/testing/scripts/vmcore-layout.py" --facts "$out/core" > "$out/facts"
+check_t 120 drgn_cpu_stacks drgn -q -c "$out/core" -s "$vmlinux" -s "$spin_ko" \
+	"$top/tools/testing/scripts/cpu-stacks.py" "$out/facts" spinner \
+	"${ncpu:-0}" "${spin_cpu:-0}" "${spin_pid:--1}" "${spin_start:-0}" \
+	"$spin_end" "$vmlinux" "$spin_ko" "$out"
+grep '^# cpu ' "$out/drgn_cpu_stacks.log"
+check_t 120 drgn_dumping_cpu_stack drgn -q -c "$out/core" -s "$vmlinux" \
+	"$top/tools/testing/scripts/cpu-stacks.py" "$out/facts" dumping \
+	"$vmlinux" "$build/$kver/drivers/bsdmem/bsdmem.ko" "$out"
+grep -m 1 '^AssertionError' "$out/drgn_dumping_cpu_stack.log" | sed 's/^/# /'
 
 # The differential check: a whole-RAM dump and a minidump of the same
 # moment, with the hot-plugged DIMM online (a smaller guest: 2 x 512 MiB
@@ -280,9 +292,8 @@ if ! "$top/tools/testing/qemu/run-guest.sh" -k "$kver" -D -r 512 \
 	-s "$top/tools/testing/qemu/guest-dumpdiff.sh" \
 	-b "$build/tools/tests" -M virtio_blk -M virtio_pci -M zstd_compress \
 	-a "memhp_default_state=offline no_timer_check" -d "$ddisk" \
-	-o "$dout/guest" -t 1800; then
-	nok dumpdiff_guest "$(cat "$dout/guest/verdict")"
-	sed 's/^/# /' "$dout/guest/results.log" | tail -20
+	-o "$dout/guest" -t 600; then
+	guest_failed dumpdiff_guest "$dout/guest"
 	finish
 fi
 blocks=$(sed -n 's/^@@DIMM_BLOCKS //p' "$dout/guest/results.log" | tr -d '\r')
@@ -302,10 +313,10 @@ if [ ! -s "$dout/whole" ] || [ ! -s "$dout/core" ]; then
 	nok dumpdiff_record "a dump is missing from the disk index"
 	finish
 fi
-check dumpdiff_record timeout 3600 drgn -q -c "$dout/whole" -s "$vmlinux" \
+check_t 600 dumpdiff_record drgn -q -c "$dout/whole" -s "$vmlinux" \
 	"$top/tools/testing/scripts/dump-diff.py" record "$dout/pages.json"
 if [ -s "$dout/pages.json" ]; then
-	check dumpdiff_minidump_has_walked_pages timeout 3600 drgn -q \
+	check_t 300 dumpdiff_minidump_has_walked_pages drgn -q \
 		-c "$dout/core" -s "$vmlinux" \
 		"$top/tools/testing/scripts/dump-diff.py" check "$dout/pages.json"
 	grep -E '^# (MISSING|first misses|forgiven|checked)' \

@@ -5,8 +5,9 @@
 
 EXPECT has one fact per line, as the guest of run-debugging.sh printed
 them: "task PID LABEL FUNCTION...", "marker TEXT", "release R", "cpus N";
-and, from vmcore-layout.py --facts, the rip of each CPU's NT_PRSTATUS,
-"rip CPU ADDRESS", and "phys_base N" for a dump of physical memory only
+and, from vmcore-layout.py --facts, each CPU's NT_PRSTATUS, "rip CPU
+ADDRESS" and "prstatus CPU PID PT_REGS", and "phys_base N" for a dump
+of physical memory only
 (QEMU's): drgn 0.0.22 needs the kernel image mapped by a PT_LOAD to find
 the page tables (later drgn takes phys_base from VMCOREINFO itself), so
 the script maps it, as the kernel does, onto physical memory from
@@ -17,17 +18,21 @@ with what it found before it as "# " lines:
   release          init_uts_ns names the guest's release
   stack_LABEL      the blocked task's kernel stack holds every FUNCTION
                    (A|B: either)
-  active_cpuN      the task running on CPU N has a backtrace of named
-                   frames that starts at the rip of that CPU's NT_PRSTATUS
-                   (drgn 0.0.22 takes a CPU's registers for its running
-                   task only when pr_pid is that task's pid, as kdump
-                   sets it; else it unwinds from the task's last switch)
+  cpu_notes        one NT_PRSTATUS per CPU, each with registers (rip,
+                   rsp) and the pid of a task of the dump (0: idle)
+The backtrace from the dumping thread's note is cpu-stacks.py's. The
+other CPUs kept running after the NMI that took their registers,
+while the dump copied memory: their stacks below the note's rsp, and
+their rq->curr, describe a later moment. Their backtraces from the notes
+are printed, "moved on since the NMI" where rq->curr is no longer the
+note's task, and not judged.
   modules          the module list (walked from "modules") has bsdmem
   percpu           per_cpu(runqueues, N).cpu is N on every CPU
   log              the kernel log holds the marker
 """
 import sys
 
+from drgn import Object
 from drgn.helpers.linux.list import list_for_each_entry
 from drgn.helpers.linux.percpu import per_cpu
 from drgn.helpers.linux.pid import find_task
@@ -64,18 +69,55 @@ def stack(pid, funcs):
     assert not missing, f"{', '.join(missing)} not in the stack of {pid}"
 
 
-def active(cpu, rip):
-    task = per_cpu(prog["runqueues"], cpu).curr
-    trace = prog.stack_trace(task)
-    note(f"CPU {cpu}, pid {task.pid.value_()} "
-         f"({task.comm.string_().decode()}):\n{trace}")
-    assert rip, f"CPU {cpu} has no registers in the dump (rip 0)"
-    assert trace[0].pc == rip, \
-        f"the backtrace starts at {trace[0].pc:#x}, not at the dump's " \
-        f"rip {rip:#x} (pr_pid not the running task's pid?)"
-    names = [f.name for f in trace]
-    assert len(names) >= 2 and all(names[:2]), \
-        f"frames without a name: {names[:2]}"
+def note_trace(regs):
+    """A backtrace from a note's registers (struct pt_regs, as bytes)."""
+    return prog.stack_trace(Object.from_bytes_(prog, "struct pt_regs", regs))
+
+
+def cpu_notes(ncpus, notes):
+    assert len(notes) == ncpus, f"{len(notes)} NT_PRSTATUS notes for {ncpus} CPUs"
+    for cpu in range(ncpus):
+        assert cpu in notes, f"no NT_PRSTATUS of CPU {cpu}"
+        pid, regs = notes[cpu]
+        r = Object.from_bytes_(prog, "struct pt_regs", regs)
+        curr = per_cpu(prog["runqueues"], cpu).curr
+        note(f"CPU {cpu}: pr_pid {pid}, rip {r.ip.value_():#x}, "
+             f"rsp {r.sp.value_():#x}; rq->curr now pid "
+             f"{curr.pid.value_()} ({curr.comm.string_().decode()})")
+        assert pid >= 0, f"CPU {cpu}: pr_pid {pid} (did not answer)"
+        assert r.ip.value_() and r.sp.value_(), f"CPU {cpu}: rip or rsp zero"
+        assert pid == 0 or find_task(prog, pid), \
+            f"CPU {cpu}: pr_pid {pid} is no task of the dump"
+
+
+def dumper_cpus(notes):
+    """The CPUs whose note names the bsdmem-dump thread."""
+    out = []
+    for cpu, (pid, _) in notes.items():
+        task = find_task(prog, pid) if pid > 0 else None
+        if task and task.comm.string_() == b"bsdmem-dump":
+            out.append(cpu)
+    return out
+
+
+def other_cpus(notes):
+    """Informational: where the other CPUs were at the NMI, from their
+    notes, and whether the task there then still ran there."""
+    dumper = dumper_cpus(notes)
+    for cpu, (pid, regs) in sorted(notes.items()):
+        if cpu in dumper:
+            continue
+        curr = per_cpu(prog["runqueues"], cpu).curr.pid.value_()
+        if curr != pid:
+            print(f"# cpu {cpu} moved on since the NMI (pr_pid {pid}, "
+                  f"rq->curr {curr})")
+        else:
+            print(f"# cpu {cpu}: pr_pid {pid} still runs there, but "
+                  f"nothing held it where the NMI found it: not judged")
+        try:
+            note(note_trace(regs))
+        except Exception as e:  # a stale stack: anything can happen
+            note(f"no backtrace: {type(e).__name__}: {e}")
 
 
 def modules():
@@ -110,7 +152,7 @@ def map_kernel_image(phys_base):
 
 
 def main():
-    tasks, facts, rips = [], {}, {}
+    tasks, facts, notes = [], {}, {}
     with open(sys.argv[1]) as f:
         for line in f:
             w = line.split()
@@ -118,8 +160,10 @@ def main():
                 continue
             if w[0] == "task":
                 tasks.append((int(w[1]), w[2], w[3:]))
+            elif w[0] == "prstatus":
+                notes[int(w[1])] = (int(w[2]), bytes.fromhex(w[3]))
             elif w[0] == "rip":
-                rips[int(w[1])] = int(w[2], 16)
+                pass
             else:
                 facts[w[0]] = w[1]
     if "phys_base" in facts:
@@ -128,8 +172,10 @@ def main():
     check("release", release, facts["release"])
     for pid, label, funcs in tasks:
         check(f"stack_{label}", stack, pid, funcs)
-    for cpu in range(ncpus):
-        check(f"active_cpu{cpu}", active, cpu, rips.get(cpu, 0))
+    check("cpu_notes", cpu_notes, ncpus, notes)
+    if "phys_base" not in facts:
+        # a live dump's (bsdmem's): QEMU stops the guest, no CPU is "dumping"
+        other_cpus(notes)
     check("modules", modules)
     check("percpu", percpu, ncpus)
     check("log", log, facts["marker"])

@@ -9,10 +9,10 @@ record walks the kernel structures a debugger uses in the whole-RAM dump
 pages of every zone, the hot-plugged DIMM's among them, per-CPU areas,
 the printk ring) and notes every physical page the walk read, page
 tables included, as a debugger reads them. check reads each of those
-pages in the minidump of the same moment: each must be there (pages
-that read as zeros there are only counted: a hole merged into a segment
-and a page the kernel emptied meanwhile look alike). A page missing in
-the minidump is forgiven only when the minidump's own struct page says
+pages in the minidump of the same moment: each must be there, with data
+if it had data in the whole-RAM dump (a page that reads as zeros may be
+a hole the plan merged into a segment: a page it left out). A page
+missing in the minidump, or zeros there, is forgiven only when the minidump's own struct page says
 it is free (buddy or per-CPU list), a user page or of another owner
 (type, flags, slab cache, head) than in the whole-RAM dump by then, or
 it is one of the minidump's own buffers: the two dumps are taken one
@@ -479,10 +479,12 @@ def check(path):
         except FaultError:
             missing.append((pfn, label, "missing"))
             continue
-        zeros += nonzero and data == ZERO
-    # A hole merged into a segment reads as zeros, but so does a page the
-    # kernel emptied meanwhile (a vmalloc page table after vfree()): told.
-    print("# %d pages with data in the whole-RAM dump are zeros in the minidump" % zeros)
+        if nonzero and data == ZERO:
+            # a hole merged into a segment, or a page the kernel emptied
+            # meanwhile (a vmalloc page table after vfree(), freed)
+            zeros += 1
+            missing.append((pfn, label, "zeros"))
+    print("# %d pages with data in the whole-RAM dump are zeros in the minidump, judged as missing ones" % zeros)
     pcp = pcp_free() if missing else set()
     own = own_buffers() if missing else set()
     bad, forgiven = [], {}
@@ -496,7 +498,7 @@ def check(path):
             forgiven[why] = forgiven.get(why, 0) + 1
         else:
             bad.append((pfn, label, how))
-    print("# %d pages read by the walk, %d not in the minidump" % (len(recs), len(missing)))
+    print("# %d pages read by the walk, %d not in the minidump (or zeros)" % (len(recs), len(missing)))
     for why, n in sorted(forgiven.items()):
         print("# forgiven: %d pages %s" % (n, why))
     groups = {}

@@ -21,7 +21,8 @@ pkgs="build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
       busybox-static qemu-system-x86 qemu-utils ccache sparse gcc-multilib
       python3 rsync xz-utils zstd gzip file
       linux-headers-amd64 linux-image-amd64
-      kexec-tools makedumpfile crash python3-drgn libzstd-dev"
+      kexec-tools makedumpfile crash python3-drgn gdb libzstd-dev"
+# gdb: cpu-stacks.py unwinds a note through module frames with it.
 # build-sparse.sh (sid's sparse for kernels newer than bookworm's 0.6.4)
 # needs only build-essential (gcc, make, dpkg-dev) and xz-utils from above.
 # Real /dev/mem clients the guests run against /dev/bsdmem (clients_test).

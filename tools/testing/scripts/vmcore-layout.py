@@ -5,9 +5,24 @@
     vmcore-layout.py CORE              headers, notes and segments
     vmcore-layout.py REFERENCE CORE    the same for both, then what differs
     vmcore-layout.py --facts CORE      what debugging-drgn.py needs of it:
-                                       "rip CPU ADDRESS" per NT_PRSTATUS,
-                                       "phys_base N" (from VMCOREINFO) if
-                                       no PT_LOAD maps the kernel image
+                                       "rip CPU ADDRESS" and "prstatus CPU
+                                       PID PT_REGS" (struct pt_regs in hex)
+                                       per NT_PRSTATUS, "kerneloffset HEX"
+                                       and "phys_base N" (from VMCOREINFO;
+                                       phys_base if no PT_LOAD maps the
+                                       kernel image)
+    vmcore-layout.py --check CORE [REFERENCE NM]
+                                       what a reader needs of the segments:
+                                       no physical page in two PT_LOADs, and
+                                       no page of the kernel image PT_LOAD
+                                       zeros where the direct map has its
+                                       data, nor, in the parts of the image
+                                       the kernel never frees (text, rodata,
+                                       data, bss: their bounds from NM, the
+                                       vmlinux's nm output), where REFERENCE
+                                       (QEMU's dump of physical memory of
+                                       the same guest) has; exit status 1
+                                       and why if not
 
 Notes: each note's name, type and size; for NT_PRSTATUS the pid and the
 registers readers start a backtrace from; VMCOREINFO line by line.
@@ -129,6 +144,107 @@ class Core:
         return out
 
 
+def phys_pages(core):
+    """Physical page address -> file offset, of a dump's PT_LOADs."""
+    pages = {}
+    for p in core.loads:
+        for pa in range(p[4] & ~(PAGE - 1), p[4] + p[5], PAGE):
+            pages.setdefault(pa, p[2] + pa - p[4])
+    return pages
+
+
+# The parts of the kernel image that stay reserved: the gaps between
+# them, init memory and the brk area's unused tail are freed at boot, and
+# QEMU's dump has stale data where bsdmem's, rightly, has none.
+KEPT = (("_text", "_etext"), ("__start_rodata", "__end_rodata"),
+        ("_sdata", "_edata"), ("__bss_start", "__bss_stop"))
+# within them, freed too: the unused part of .bss..decrypted
+FREED = (("__start_bss_decrypted_unused", "__end_bss_decrypted"),)
+
+
+def kept_pages(nm_path, offset):
+    """Link-time bounds (nm output) -> virtual pages, KASLR offset added."""
+    syms = {}
+    with open(nm_path) as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 3:
+                syms[w[2]] = int(w[0], 16)
+    pages = set()
+    for lo, hi in KEPT:
+        start = (syms[lo] + offset) & ~(PAGE - 1)
+        pages.update(range(start, syms[hi] + offset, PAGE))
+    for lo, hi in FREED:
+        if lo in syms and hi in syms:
+            pages.difference_update(range(syms[lo] + offset,
+                                          syms[hi] + offset, PAGE))
+    return pages
+
+
+def image_vs_reference(core, ref, nm_path):
+    """Pages of core's kernel image PT_LOAD, in the parts never freed, that
+    are zeros while ref (a dump of physical memory of the same guest, taken
+    just before) has data in the same physical page; and how many pages
+    were compared."""
+    image = core.kinds()["kernel text map"]
+    if len(image) != 1:
+        return [], 0
+    img = image[0]
+    offset = int(core.vmcoreinfo().get("KERNELOFFSET", "0"), 16)
+    kept = kept_pages(nm_path, offset)
+    where = phys_pages(ref)
+    zero = bytes(PAGE)
+    zeros, shared = [], 0
+    with open(core.path, "rb") as f, open(ref.path, "rb") as g:
+        for pa in range(img[4], img[4] + img[5], PAGE):
+            if pa not in where or img[3] + pa - img[4] not in kept:
+                continue
+            shared += 1
+            f.seek(img[2] + pa - img[4])
+            if f.read(PAGE) != zero:
+                continue
+            g.seek(where[pa])
+            if g.read(PAGE) != zero:
+                zeros.append(pa)
+    return zeros, shared
+
+
+def check(core, ref, nm_path):
+    """--check: prints what is wrong; 1 if anything is."""
+    bad = 0
+    overlaps = core.overlaps()
+    for a, b in overlaps:
+        pa, pb = core.loads[a[2]], core.loads[b[2]]
+        print(f"overlap: PT_LOAD paddr {pa[4]:#x}-{pa[4] + pa[6]:#x} (vaddr "
+              f"{pa[3]:#x}) and paddr {pb[4]:#x}-{pb[4] + pb[6]:#x} (vaddr "
+              f"{pb[3]:#x}) hold the same physical pages")
+        bad = 1
+    image = core.kinds()["kernel text map"]
+    if len(image) != 1:
+        print(f"{len(image)} PT_LOADs of the kernel image, not 1")
+        return 1
+    zeros = core.image_zeros()
+    if zeros:
+        print(f"kernel image PT_LOAD: {len(zeros)} pages of zeros where a "
+              f"direct-map PT_LOAD has data, the first at paddr "
+              f"{zeros[0]:#x}")
+        bad = 1
+    if ref:
+        zeros, shared = image_vs_reference(core, ref, nm_path)
+        print(f"kernel image PT_LOAD: {image[0][5] // PAGE} pages, "
+              f"{shared} of them kept by the kernel and compared with the "
+              f"reference")
+        if not shared:
+            print("no page of the kernel image PT_LOAD in the reference")
+            bad = 1
+        if zeros:
+            print(f"kernel image PT_LOAD: {len(zeros)} pages of zeros where "
+                  f"the reference has data, the first at paddr "
+                  f"{zeros[0]:#x} (image offset {zeros[0] - image[0][4]:#x})")
+            bad = 1
+    return bad
+
+
 def parse_notes(data):
     notes, off = [], 0
     while off + 12 <= len(data):
@@ -218,12 +334,20 @@ def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--facts":
         c = Core(sys.argv[2])
         # NT_PRSTATUS notes are one per CPU, in CPU order
-        for cpu, (_, regs) in enumerate(c.prstatus()):
+        for cpu, (pid, regs) in enumerate(c.prstatus()):
             print(f"rip {cpu} {regs['rip']:#x}")
+            # pr_reg begins with struct pt_regs (r15 ... ss)
+            pt_regs = struct.pack("<21Q", *(regs[r] for r in REGS[:21]))
+            print(f"prstatus {cpu} {pid} {pt_regs.hex()}")
+        print(f"kerneloffset {c.vmcoreinfo().get('KERNELOFFSET', '0')}")
         phys_base = c.vmcoreinfo().get("NUMBER(phys_base)")
         if not c.kinds()["kernel text map"] and phys_base:
             print(f"phys_base {phys_base}")
         return
+    if len(sys.argv) in (3, 5) and sys.argv[1] == "--check":
+        sys.exit(check(Core(sys.argv[2]),
+                       Core(sys.argv[3]) if len(sys.argv) == 5 else None,
+                       sys.argv[4] if len(sys.argv) == 5 else None))
     cores = [Core(p) for p in sys.argv[1:]]
     if not 1 <= len(cores) <= 2:
         raise SystemExit("usage: vmcore-layout.py [REFERENCE] CORE")

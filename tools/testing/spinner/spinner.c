@@ -9,7 +9,9 @@
  * After the NMI the thread keeps the CPU busy, interrupts enabled, until
  * released: a stuck CPU stays stuck while the dump is written, and crash
  * shows a CPU's registers from the dump only for the task the dump finds
- * running there.
+ * running there. It does so without leaving spinner_spin(): the frames
+ * under the registers the NMI took stay as they were, and a backtrace
+ * from them reaches kthread() whenever the dump copies the stack.
  *
  * /sys/module/spinner/parameters/:
  *   cpu      the CPU to spin on, given at load (default 1)
@@ -75,8 +77,25 @@ static __always_inline unsigned int spinner_nmis(void)
 }
 
 /*
+ * Busy, interrupts enabled, until released: still the CPU's task. Inlined
+ * into spinner_spin(), which a call as its last statement could leave by
+ * a tail call, frame and all.
+ */
+static __always_inline void spinner_hold(void)
+{
+	u64 end = ktime_get_ns() + READ_ONCE(spinner_hold_ms) * NSEC_PER_MSEC;
+
+	while (!READ_ONCE(spinner_released) && !kthread_should_stop() &&
+	       ktime_get_ns() < end) {
+		cpu_relax();
+		cond_resched();
+	}
+}
+
+/*
  * Interrupts off until this CPU counts an NMI, or max_ms. The loop calls
- * nothing (the TSC is read inline), so an NMI finds it in this function.
+ * nothing (the TSC is read inline), so an NMI finds it in this function;
+ * the hold is called from here, below the frame the NMI found.
  */
 static noinline void spinner_spin(void)
 {
@@ -97,18 +116,7 @@ static noinline void spinner_spin(void)
 	local_irq_enable();
 	WRITE_ONCE(spinner_us, div64_u64((now - start) * 1000, khz));
 	WRITE_ONCE(spinner_result, nmi ? "nmi" : "timeout");
-}
-
-/* Busy, interrupts enabled, until released: still the CPU's task. */
-static void spinner_hold(void)
-{
-	u64 end = ktime_get_ns() + READ_ONCE(spinner_hold_ms) * NSEC_PER_MSEC;
-
-	while (!READ_ONCE(spinner_released) && !kthread_should_stop() &&
-	       ktime_get_ns() < end) {
-		cpu_relax();
-		cond_resched();
-	}
+	spinner_hold();
 }
 
 static int spinner_thread(void *unused)
@@ -119,7 +127,6 @@ static int spinner_thread(void *unused)
 		if (READ_ONCE(spinner_go)) {
 			WRITE_ONCE(spinner_go, false);
 			spinner_spin();
-			spinner_hold();
 		}
 	}
 	return 0;
