@@ -86,6 +86,8 @@ bool bsdmem_dump_regs_test_pinned(void);
 int bsdmem_regs_test_nmi(struct pt_regs *regs);
 bool bsdmem_regs_test_ask(void);
 void bsdmem_regs_test_idle(void);
+void bsdmem_regs_test_answered_ago(unsigned long ago);
+unsigned long bsdmem_regs_test_late_window(void);
 #endif
 
 #endif /* _BSDMEM_DUMP_INT_H */

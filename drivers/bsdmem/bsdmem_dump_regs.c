@@ -26,7 +26,6 @@
  * NMI_LOCAL NMI within a short window after its answer.
  */
 #include <linux/atomic.h>
-#include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
@@ -54,8 +53,18 @@
  * wait this long, and a caller that gives up or a suspend ends it sooner.
  */
 #define BSDMEM_REGS_PATIENCE	(10 * HZ)
-/* How long after its answer a CPU still claims one late NMI of ours. */
-#define BSDMEM_REGS_LATE	msecs_to_jiffies(10)
+/*
+ * How long after its answer a CPU still claims one late NMI of ours: in a
+ * VM a vCPU may be descheduled between the two NMIs, so well above their
+ * microseconds; at most one foreign NMI per CPU and dump is taken.
+ */
+#define BSDMEM_REGS_LATE	msecs_to_jiffies(100)
+/*
+ * A wait cut short by an abort or a freeze still gives the NMIs sent
+ * this long (in rounds of the wait's 100-200 us sleeps, about 10 ms) to
+ * be answered: CPUs that were not waited for are not reported silent.
+ */
+#define BSDMEM_REGS_GRACE_ROUNDS	64
 
 enum {
 	BSDMEM_SLOT_IDLE,
@@ -156,6 +165,17 @@ void bsdmem_regs_test_idle(void)
 {
 	atomic_set(&this_cpu_ptr(bsdmem_nmi_slots)->state, BSDMEM_SLOT_IDLE);
 }
+
+/* This CPU's last answer, moved to ago jiffies in the past. */
+void bsdmem_regs_test_answered_ago(unsigned long ago)
+{
+	this_cpu_ptr(bsdmem_nmi_slots)->answered = jiffies - ago;
+}
+
+unsigned long bsdmem_regs_test_late_window(void)
+{
+	return BSDMEM_REGS_LATE;
+}
 #endif
 
 static int bsdmem_regs_nmi_register(void)
@@ -190,13 +210,22 @@ void bsdmem_dump_regs_exit(void)
 	bsdmem_nmi_slots = NULL;
 }
 
-/* Ask every online CPU but this one, and send them the NMI. */
-static void bsdmem_regs_ask(struct cpumask *asked, unsigned int self)
+/*
+ * Ask every CPU of the table but this one, and send them the NMI. No CPU
+ * goes offline meanwhile (that takes stop_machine, which needs this CPU,
+ * its preemption off); one that comes online is not in the table, so
+ * not asked.
+ */
+static void bsdmem_regs_ask(struct cpumask *asked,
+			    const struct bsdmem_cpu_regs *cpus, unsigned int n,
+			    unsigned int self)
 {
-	unsigned int cpu;
+	unsigned int cpu, i;
 
-	cpumask_copy(asked, cpu_online_mask);
-	cpumask_clear_cpu(self, asked);
+	cpumask_clear(asked);
+	for (i = 0; i < n; i++)
+		if (cpus[i].cpu != self)
+			cpumask_set_cpu(cpus[i].cpu, asked);
 	if (cpumask_empty(asked))
 		return;
 	for_each_cpu(cpu, asked) {
@@ -241,7 +270,7 @@ static unsigned int bsdmem_regs_start(struct bsdmem_cpu_regs *cpus,
 		n++;
 	}
 	if (asked)
-		bsdmem_regs_ask(asked, self);
+		bsdmem_regs_ask(asked, cpus, n, self);
 	preempt_enable();
 	return n;
 }
@@ -257,19 +286,26 @@ static unsigned int bsdmem_regs_unanswered(const struct cpumask *asked)
 	return n;
 }
 
+/* The caller gave up, or the system freezes: it waits for this thread. */
+static bool bsdmem_regs_stopped(const atomic_t *abort)
+{
+	return atomic_read(abort) || freezing(current);
+}
+
 /*
- * Until every CPU asked has answered, the patience runs out, the caller
- * gives up or the system freezes: CPU hotplug and suspend wait for the
- * CPU read lock held meanwhile, and a killed caller waits for this thread.
+ * Until every CPU asked has answered or the patience runs out; if the
+ * caller gives up or the system freezes first, for a short grace only.
  */
 static void bsdmem_regs_wait(const struct cpumask *asked,
 			     const atomic_t *abort)
 {
 	unsigned long deadline = jiffies + bsdmem_regs_patience();
+	unsigned int grace = BSDMEM_REGS_GRACE_ROUNDS;
 
 	while (bsdmem_regs_unanswered(asked)) {
-		if (time_after(jiffies, deadline) || atomic_read(abort) ||
-		    freezing(current))
+		if (time_after(jiffies, deadline))
+			break;
+		if (bsdmem_regs_stopped(abort) && !grace--)
 			break;
 		usleep_range(100, 200);
 	}
@@ -306,8 +342,8 @@ static void bsdmem_regs_report(const struct cpumask *silent)
 {
 	if (cpumask_empty(silent))
 		return;
-	pr_warn("bsdmem: dump: CPU %*pbl did not answer its NMI: registers zero, pr_pid -1\n",
-		cpumask_pr_args(silent));
+	pr_warn_ratelimited("bsdmem: dump: CPU %*pbl did not answer its NMI: registers zero, pr_pid -1\n",
+			    cpumask_pr_args(silent));
 	/* their NMIs may still come: the handler must stay */
 	if (!bsdmem_regs_pinned) {
 		__module_get(THIS_MODULE);
@@ -334,7 +370,11 @@ static void bsdmem_regs_unpin(void)
  * Fill cpus (room for max) with the registers of every online CPU, in CPU
  * order, as they were at this moment; this CPU's entry gets here, the
  * caller's own registers (bsdmem_dump_here()). A CPU that does not answer
- * is left with known false. Returns the number of entries filled.
+ * is left with known false, and so is every other CPU if the caller gave
+ * up already. Returns the number of entries filled.
+ *
+ * CPU hotplug goes on meanwhile: a CPU that goes offline after its NMI
+ * was sent has answered or is marked unknown, as the note then says.
  */
 unsigned int bsdmem_dump_regs_collect(struct bsdmem_cpu_regs *cpus,
 				      unsigned int max,
@@ -346,13 +386,16 @@ unsigned int bsdmem_dump_regs_collect(struct bsdmem_cpu_regs *cpus,
 	int ret = -ENOMEM;
 
 	mutex_lock(&bsdmem_regs_lock);
+	if (bsdmem_regs_stopped(abort)) {
+		n = bsdmem_regs_start(cpus, max, here, NULL);
+		mutex_unlock(&bsdmem_regs_lock);
+		return n;
+	}
 	if (zalloc_cpumask_var(&asked, GFP_KERNEL)) {
 		ret = bsdmem_regs_nmi_register();
 		if (ret)
 			free_cpumask_var(asked);
 	}
-	/* the set of online CPUs stays as it is until every one answered */
-	cpus_read_lock();
 	n = bsdmem_regs_start(cpus, max, here, ret ? NULL : asked);
 	if (!ret) {
 		bsdmem_regs_wait(asked, abort);
@@ -360,11 +403,10 @@ unsigned int bsdmem_dump_regs_collect(struct bsdmem_cpu_regs *cpus,
 		bsdmem_regs_report(asked);
 		bsdmem_regs_unpin();
 	}
-	cpus_read_unlock();
 	mutex_unlock(&bsdmem_regs_lock);
 	if (ret)
-		pr_warn("bsdmem: dump: no NMI handler (%d): only the dumping CPU's registers are known\n",
-			ret);
+		pr_warn_ratelimited("bsdmem: dump: no NMI handler (%d): only the dumping CPU's registers are known\n",
+				    ret);
 	else
 		free_cpumask_var(asked);
 	return n;

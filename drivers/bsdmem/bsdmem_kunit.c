@@ -19,6 +19,7 @@
 #include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
 #include <linux/sizes.h>
+#include <linux/stacktrace.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <asm/msr.h>
@@ -608,13 +609,19 @@ static void bsdmem_dump_regs_all_cpus_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, self->regs.cs, (unsigned long)__KERNEL_CS);
 	/* the caller's registers, taken in its own frame */
 	KUNIT_EXPECT_EQ(test, self->regs.ip, here.ip);
-	KUNIT_EXPECT_EQ(test, self->regs.sp, here.sp);
-	KUNIT_EXPECT_TRUE(test, object_is_on_stack((void *)here.sp));
+	KUNIT_EXPECT_TRUE(test, object_is_on_stack((void *)self->regs.sp));
 	sym = bsdmem_kunit_sym(test, self->regs.ip);
 	KUNIT_EXPECT_TRUE_MSG(test,
 			      bsdmem_kunit_in(sym, "bsdmem_dump_regs_all_cpus_test"),
 			      "ip %s", sym);
 	KUNIT_EXPECT_FALSE(test, bsdmem_dump_regs_test_pinned());
+}
+
+/* A test that fails halfway leaves no silent CPU or patience behind. */
+static void bsdmem_kunit_regs_reset(void *unused)
+{
+	WRITE_ONCE(bsdmem_regs_test_silent_cpu, -1);
+	bsdmem_regs_test_patience = 0;
 }
 
 /* A CPU other than this one, or -1; the caller keeps migration off. */
@@ -650,6 +657,8 @@ static void bsdmem_dump_regs_silent_cpu_test(struct kunit *test)
 	int silent;
 
 	KUNIT_ASSERT_NOT_NULL(test, cpus);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+				bsdmem_kunit_regs_reset, NULL));
 	bsdmem_dump_here(&here);
 	migrate_disable();
 	silent = bsdmem_kunit_other_cpu();
@@ -672,8 +681,8 @@ static void bsdmem_dump_regs_silent_cpu_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, bsdmem_dump_regs_test_pinned());
 
 	/* the CPU answers again: every entry known, the pin dropped */
-	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
 	bsdmem_regs_test_patience = 0;
+	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
 	bsdmem_kunit_check_cpus(test, cpus, n);
 	KUNIT_EXPECT_FALSE(test, bsdmem_dump_regs_test_pinned());
 }
@@ -693,6 +702,8 @@ static void bsdmem_dump_regs_abort_test(struct kunit *test)
 	int silent;
 
 	KUNIT_ASSERT_NOT_NULL(test, cpus);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+				bsdmem_kunit_regs_reset, NULL));
 	bsdmem_dump_here(&here);
 	migrate_disable();
 	silent = bsdmem_kunit_other_cpu();
@@ -712,23 +723,39 @@ static void bsdmem_dump_regs_abort_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, c->known);
 
 	atomic_set(&abort, 0);
-	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
 	bsdmem_regs_test_patience = 0;
+	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
 	bsdmem_kunit_check_cpus(test, cpus, n);
 	KUNIT_EXPECT_FALSE(test, bsdmem_dump_regs_test_pinned());
 }
 
 /*
  * After its answer a CPU claims one more NMI, our late one behind another
- * NMI, and only one: every later NMI goes on to the kernel's other
- * handlers and its unknown-NMI report.
+ * NMI, if it comes within the window, and only one: every later NMI goes
+ * on to the kernel's other handlers and its unknown-NMI report. The
+ * answer's time is set, so that the test does not depend on how fast it
+ * runs.
  */
+static int bsdmem_kunit_late_nmi(struct pt_regs *regs, unsigned long ago,
+				 int *late)
+{
+	int first;
+
+	bsdmem_regs_test_ask();
+	first = bsdmem_regs_test_nmi(regs);
+	bsdmem_regs_test_idle();
+	bsdmem_regs_test_answered_ago(ago);
+	*late = bsdmem_regs_test_nmi(regs);
+	return first;
+}
+
 static void bsdmem_dump_regs_late_nmi_test(struct kunit *test)
 {
 	struct bsdmem_cpu_regs *cpus = bsdmem_kunit_cpus(test);
+	unsigned long window = bsdmem_regs_test_late_window();
 	atomic_t abort = ATOMIC_INIT(0);
+	int first, late, after, first2, stale;
 	struct pt_regs here;
-	int first, late, after;
 	bool asked;
 
 	KUNIT_ASSERT_NOT_NULL(test, cpus);
@@ -738,16 +765,44 @@ static void bsdmem_dump_regs_late_nmi_test(struct kunit *test)
 	preempt_disable();
 	asked = bsdmem_regs_test_ask();
 	if (asked) {
-		first = bsdmem_regs_test_nmi(&here);
-		bsdmem_regs_test_idle();
-		late = bsdmem_regs_test_nmi(&here);
+		first = bsdmem_kunit_late_nmi(&here, 0, &late);
 		after = bsdmem_regs_test_nmi(&here);
+		first2 = bsdmem_kunit_late_nmi(&here, window + 1, &stale);
+		bsdmem_regs_test_idle();
 	}
 	preempt_enable();
 	KUNIT_ASSERT_TRUE_MSG(test, asked, "no NMI handler");
 	KUNIT_EXPECT_EQ(test, first, NMI_HANDLED);
 	KUNIT_EXPECT_EQ(test, late, NMI_HANDLED);
 	KUNIT_EXPECT_EQ(test, after, NMI_DONE);
+	/* past the window, an NMI is not ours */
+	KUNIT_EXPECT_EQ(test, first2, NMI_HANDLED);
+	KUNIT_EXPECT_EQ(test, stale, NMI_DONE);
+}
+
+/* The registers a function takes of itself unwind through its callers. */
+static void bsdmem_dump_here_unwinds_test(struct kunit *test)
+{
+	unsigned long entries[16];
+	struct pt_regs here;
+	unsigned int n, i;
+	bool runner = false;
+	const char *sym;
+
+	if (!IS_ENABLED(CONFIG_STACKTRACE))
+		kunit_skip(test, "no CONFIG_STACKTRACE");
+	bsdmem_dump_here(&here);
+	n = stack_trace_save_regs(&here, entries, ARRAY_SIZE(entries), 0);
+	KUNIT_ASSERT_GE(test, n, 2U);
+	sym = bsdmem_kunit_sym(test, entries[0]);
+	KUNIT_EXPECT_TRUE_MSG(test,
+			      bsdmem_kunit_in(sym, "bsdmem_dump_here_unwinds_test"),
+			      "first frame %s", sym);
+	for (i = 1; i < n; i++)
+		runner |= bsdmem_kunit_in(bsdmem_kunit_sym(test, entries[i]),
+					  "kunit_try_run_case");
+	KUNIT_EXPECT_TRUE_MSG(test, runner, "no kunit_try_run_case in %u frames",
+			      n);
 }
 
 struct bsdmem_kunit_spinner {
@@ -1191,6 +1246,7 @@ static struct kunit_case bsdmem_test_cases[] = {
 	KUNIT_CASE(bsdmem_dump_regs_silent_cpu_test),
 	KUNIT_CASE(bsdmem_dump_regs_abort_test),
 	KUNIT_CASE(bsdmem_dump_regs_late_nmi_test),
+	KUNIT_CASE(bsdmem_dump_here_unwinds_test),
 	KUNIT_CASE(bsdmem_plan_segments_test),
 	KUNIT_CASE(bsdmem_plan_carve_test),
 	KUNIT_CASE(bsdmem_gzip_framing_test),

@@ -160,20 +160,38 @@ class Walk:
                 self.note(pa >> 12, label)
             va += PAGE
 
-    def tree(self, pa, level, label, first=0, last=511):
-        """Note every table of a page-table tree (user half: last=255)."""
+    def tree(self, pa, level, label, first=0, last=511, va=0):
+        """Note every table of a page-table tree (user half: last=255).
+        A last-level table of the vmalloc area is labelled as such:
+        vunmap() clears its entries, so it may read as zeros later."""
         t = self.table(pa, label)
         shift = self.shifts[level]
+        top = self.shifts[0] + 9
         for i in range(first, last + 1):
             e = t[i]
             if not e & PRESENT or shift == 12:
                 continue
             if shift in (21, 30) and e & HUGE:
                 continue
+            sub = va | (i << shift)
+            if sub & (1 << (top - 1)):
+                sub |= ((1 << 64) - 1) & ~((1 << top) - 1)
+            sublabel = label
+            if level + 2 == len(self.shifts) and self.in_vmalloc(sub):
+                sublabel = label + ", vmalloc PTEs"
             try:
-                self.tree(e & ADDR_MASK, level + 1, label)
+                self.tree(e & ADDR_MASK, level + 1, sublabel, va=sub)
             except FaultError:
                 pass
+
+    @staticmethod
+    def in_vmalloc(va):
+        try:
+            lo = prog["vmalloc_base"].value_()
+            hi = prog["vmemmap_base"].value_()
+        except (KeyError, LookupError):
+            return False
+        return lo <= va < hi
 
 
 def counted(walk, what, fn):
@@ -470,7 +488,7 @@ def describe(pfn):
 
 def check(path):
     recs = json.load(open(path))
-    missing, zeros = [], 0
+    missing, zeros, emptied = [], 0, 0
     sigs = {}
     for pfn, label, nonzero, sig in recs:
         sigs[pfn] = sig
@@ -480,11 +498,15 @@ def check(path):
             missing.append((pfn, label, "missing"))
             continue
         if nonzero and data == ZERO:
-            # a hole merged into a segment, or a page the kernel emptied
-            # meanwhile (a vmalloc page table after vfree(), freed)
+            if label.endswith(", vmalloc PTEs)"):
+                # vunmap() (bsdmem's own buffers of the whole-RAM dump
+                # among them) clears the entries, not the table
+                emptied += 1
+                continue
             zeros += 1
             missing.append((pfn, label, "zeros"))
     print("# %d pages with data in the whole-RAM dump are zeros in the minidump, judged as missing ones" % zeros)
+    print("# %d vmalloc PTE tables emptied since the whole-RAM dump (vunmap), forgiven" % emptied)
     pcp = pcp_free() if missing else set()
     own = own_buffers() if missing else set()
     bad, forgiven = [], {}
