@@ -1031,6 +1031,7 @@ struct toggles {
 #define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
 #define BUMP(x)		__atomic_add_fetch(&(x), 1, __ATOMIC_SEQ_CST)
 
+/* The CPU notes; -1 if one is of a CPU that did not answer (pr_pid -1). */
 static int count_cpu_notes(void)
 {
 	const uint8_t *p = core + phdr(0)->p_offset;
@@ -1039,8 +1040,18 @@ static int count_cpu_notes(void)
 
 	while (p < end) {
 		const Elf64_Nhdr *nh = (const void *)p;
+		const uint8_t *desc = p + sizeof(*nh) + ((nh->n_namesz + 3) & ~3);
 
-		n += nh->n_type == NT_PRSTATUS;
+		if (nh->n_type == NT_PRSTATUS) {
+			uint64_t ip;
+			int pid;
+
+			memcpy(&pid, desc + 32, sizeof(pid));
+			memcpy(&ip, desc + PR_REG + 8 * PRS_IP, 8);
+			if (pid < 0 || !ip)
+				return -1;
+			n++;
+		}
 		p += sizeof(*nh) + ((nh->n_namesz + 3) & ~3) +
 		     ((nh->n_descsz + 3) & ~3);
 	}
@@ -1067,9 +1078,11 @@ static pid_t start_cpu_toggler(struct toggles *t)
 }
 
 /*
- * CPU hotplug waits while the registers are collected, and goes on while
- * the pages are planned (their page lists included) and written: the dump
- * completes, with one note per CPU online at its start.
+ * CPU hotplug goes on while the registers are collected (no CPU goes
+ * offline while the NMIs are sent; each one asked answers before it
+ * can), while the pages are planned (their per-CPU lists included) and
+ * written: the dump completes, with one note, registers and a pid for
+ * each CPU online when it asked.
  */
 TEST(cpu_hotplug_during_a_dump)
 {
@@ -1102,6 +1115,7 @@ TEST(cpu_hotplug_during_a_dump)
 	ASSERT_LE(notes, sysconf(_SC_NPROCESSORS_CONF));
 	ASSERT_EQ(read_line(CPU1_ONLINE, line, sizeof(line)), 0);
 	ASSERT_EQ(line[0], '1');
+	munmap(core, core_len);
 	/* and with every CPU back, a note for each */
 	load_core();
 	ASSERT_EQ(count_cpu_notes(), sysconf(_SC_NPROCESSORS_ONLN));
