@@ -22,6 +22,7 @@
 #include <linux/stacktrace.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 #include <asm/msr.h>
 #include <asm/nmi.h>
 #include <asm/tsc.h>
@@ -644,6 +645,52 @@ static struct bsdmem_cpu_regs *bsdmem_kunit_entry(struct bsdmem_cpu_regs *cpus,
 }
 
 /*
+ * One collection in which another CPU than this one takes its NMI but
+ * never answers; its entry, NULL if there is no other CPU (skipped).
+ */
+static struct bsdmem_cpu_regs *
+bsdmem_kunit_collect_silent(struct kunit *test, struct bsdmem_cpu_regs *cpus,
+			    atomic_t *abort, unsigned long patience)
+{
+	struct pt_regs here;
+	unsigned int n;
+	int silent;
+
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+				bsdmem_kunit_regs_reset, NULL));
+	bsdmem_dump_here(&here);
+	migrate_disable();
+	silent = bsdmem_kunit_other_cpu();
+	if (silent < 0) {
+		migrate_enable();
+		kunit_skip(test, "one CPU online: none to silence");
+		return NULL;
+	}
+	bsdmem_regs_test_patience = patience;
+	WRITE_ONCE(bsdmem_regs_test_silent_cpu, silent);
+	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, abort);
+	WRITE_ONCE(bsdmem_regs_test_silent_cpu, -1);
+	bsdmem_regs_test_patience = 0;
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, n, num_online_cpus());
+	return bsdmem_kunit_entry(cpus, n, silent);
+}
+
+/* A collection in which every CPU answers drops the pin. */
+static void bsdmem_kunit_collect_all(struct kunit *test,
+				     struct bsdmem_cpu_regs *cpus)
+{
+	atomic_t abort = ATOMIC_INIT(0);
+	struct pt_regs here;
+	unsigned int n;
+
+	bsdmem_dump_here(&here);
+	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
+	bsdmem_kunit_check_cpus(test, cpus, n);
+	KUNIT_EXPECT_FALSE(test, bsdmem_dump_regs_test_pinned());
+}
+
+/*
  * A CPU that takes its NMI but never answers: the collection ends when
  * the patience runs out, marks that CPU unknown (pid -1) and pins the
  * module; the next collection, which hears from every CPU, unpins it.
@@ -652,80 +699,76 @@ static void bsdmem_dump_regs_silent_cpu_test(struct kunit *test)
 {
 	struct bsdmem_cpu_regs *cpus = bsdmem_kunit_cpus(test), *c;
 	atomic_t abort = ATOMIC_INIT(0);
-	struct pt_regs here;
-	unsigned int n;
-	int silent;
 
 	KUNIT_ASSERT_NOT_NULL(test, cpus);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-				bsdmem_kunit_regs_reset, NULL));
-	bsdmem_dump_here(&here);
-	migrate_disable();
-	silent = bsdmem_kunit_other_cpu();
-	if (silent < 0) {
-		migrate_enable();
-		kunit_skip(test, "one CPU online: none to silence");
-	}
-	bsdmem_regs_test_patience = HZ / 5;
-	WRITE_ONCE(bsdmem_regs_test_silent_cpu, silent);
-	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
-	WRITE_ONCE(bsdmem_regs_test_silent_cpu, -1);
-	migrate_enable();
-
-	KUNIT_EXPECT_EQ(test, n, num_online_cpus());
-	c = bsdmem_kunit_entry(cpus, n, silent);
+	c = bsdmem_kunit_collect_silent(test, cpus, &abort, HZ / 5);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_EXPECT_FALSE(test, c->known);
 	KUNIT_EXPECT_EQ(test, c->pid, -1);
 	KUNIT_EXPECT_EQ(test, c->regs.ip, 0UL);
 	KUNIT_EXPECT_TRUE(test, bsdmem_dump_regs_test_pinned());
+	bsdmem_kunit_collect_all(test, cpus);
+}
 
-	/* the CPU answers again: every entry known, the pin dropped */
-	bsdmem_regs_test_patience = 0;
-	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
-	bsdmem_kunit_check_cpus(test, cpus, n);
-	KUNIT_EXPECT_FALSE(test, bsdmem_dump_regs_test_pinned());
+struct bsdmem_kunit_abort {
+	struct delayed_work	work;
+	atomic_t		abort;
+};
+
+static void bsdmem_kunit_abort_fn(struct work_struct *work)
+{
+	struct bsdmem_kunit_abort *a = container_of(to_delayed_work(work),
+						    struct bsdmem_kunit_abort,
+						    work);
+
+	atomic_set(&a->abort, 1);
 }
 
 /*
- * A caller that gives up ends the wait for a silent CPU at once, not
- * after the patience: a minute here, so that only the abort can end the
- * collection within the half minute allowed.
+ * A caller that gives up while the dump waits for a silent CPU ends the
+ * wait after a short grace, not after the patience: a minute here, so
+ * that only the abort can end the collection within the half minute
+ * allowed. The CPU, still silent then, is marked and pins the module.
  */
 static void bsdmem_dump_regs_abort_test(struct kunit *test)
 {
 	struct bsdmem_cpu_regs *cpus = bsdmem_kunit_cpus(test), *c;
-	atomic_t abort = ATOMIC_INIT(1);
-	struct pt_regs here;
+	struct bsdmem_kunit_abort *a = kunit_kzalloc(test, sizeof(*a),
+						     GFP_KERNEL);
 	unsigned long start;
-	unsigned int n;
-	int silent;
 
 	KUNIT_ASSERT_NOT_NULL(test, cpus);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-				bsdmem_kunit_regs_reset, NULL));
-	bsdmem_dump_here(&here);
-	migrate_disable();
-	silent = bsdmem_kunit_other_cpu();
-	if (silent < 0) {
-		migrate_enable();
-		kunit_skip(test, "one CPU online: none to silence");
-	}
-	bsdmem_regs_test_patience = 60 * HZ;
-	WRITE_ONCE(bsdmem_regs_test_silent_cpu, silent);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	INIT_DELAYED_WORK(&a->work, bsdmem_kunit_abort_fn);
+	schedule_delayed_work(&a->work, HZ / 10);
 	start = jiffies;
-	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
-	WRITE_ONCE(bsdmem_regs_test_silent_cpu, -1);
-	migrate_enable();
+	c = bsdmem_kunit_collect_silent(test, cpus, &a->abort, 60 * HZ);
+	flush_delayed_work(&a->work);
 	KUNIT_EXPECT_LT(test, jiffies - start, 30UL * HZ);
-	c = bsdmem_kunit_entry(cpus, n, silent);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_EXPECT_FALSE(test, c->known);
+	KUNIT_EXPECT_TRUE(test, bsdmem_dump_regs_test_pinned());
+	bsdmem_kunit_collect_all(test, cpus);
+}
 
-	atomic_set(&abort, 0);
-	bsdmem_regs_test_patience = 0;
+/*
+ * A caller gone before the collection: no NMI is sent, and every CPU but
+ * this one is unknown; nothing is pinned, since nothing was asked.
+ */
+static void bsdmem_dump_regs_gone_test(struct kunit *test)
+{
+	struct bsdmem_cpu_regs *cpus = bsdmem_kunit_cpus(test);
+	atomic_t abort = ATOMIC_INIT(1);
+	struct pt_regs here;
+	unsigned int n, i, known = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, cpus);
+	bsdmem_dump_here(&here);
 	n = bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
-	bsdmem_kunit_check_cpus(test, cpus, n);
+	KUNIT_EXPECT_EQ(test, n, num_online_cpus());
+	for (i = 0; i < n; i++)
+		known += cpus[i].known;
+	KUNIT_EXPECT_EQ(test, known, 1U);
 	KUNIT_EXPECT_FALSE(test, bsdmem_dump_regs_test_pinned());
 }
 
@@ -1245,6 +1288,7 @@ static struct kunit_case bsdmem_test_cases[] = {
 	KUNIT_CASE(bsdmem_dump_regs_spinning_cpu_test),
 	KUNIT_CASE(bsdmem_dump_regs_silent_cpu_test),
 	KUNIT_CASE(bsdmem_dump_regs_abort_test),
+	KUNIT_CASE(bsdmem_dump_regs_gone_test),
 	KUNIT_CASE(bsdmem_dump_regs_late_nmi_test),
 	KUNIT_CASE(bsdmem_dump_here_unwinds_test),
 	KUNIT_CASE(bsdmem_plan_segments_test),

@@ -868,6 +868,40 @@ static long long cpu_ticks(pid_t pid)
 	return ut + st;
 }
 
+/* Send the dumper the caught signals, once per measurement. */
+static void send_caught_signals(pid_t dumper)
+{
+	ASSERT_EQ(kill(dumper, SIGUSR1), 0);
+	ASSERT_EQ(kill(dumper, SIGINT), 0);
+}
+
+/*
+ * The milliseconds of CPU the dumper and the dump's thread use in one
+ * second (wall_ms, measured) in which the dump stood still, poke (if any)
+ * done before each try: a dump blocked on its reader must sleep.
+ */
+static long long blocked_cpu_ms(pid_t dumper, pid_t thread,
+				void (*poke)(pid_t), long long *wall_ms)
+{
+	double hz = sysconf(_SC_CLK_TCK), t0, t1;
+	long long planned, w0, w1, cpu0, cpu1;
+
+	do {
+		wait_for_standstill(dumper);
+		if (poke)
+			poke(dumper);
+		read_progress(&planned, &w0);
+		cpu0 = cpu_ticks(dumper) + cpu_ticks(thread);
+		t0 = bt_now();
+		sleep(1);
+		cpu1 = cpu_ticks(dumper) + cpu_ticks(thread);
+		t1 = bt_now();
+		read_progress(&planned, &w1);
+	} while (w1 != w0);
+	*wall_ms = (t1 - t0) * 1000;
+	return (cpu1 - cpu0) * 1000 / hz;
+}
+
 /*
  * Caught signals (SIGUSR1, SIGINT with a handler) stay pending while the
  * dump runs, since they can only be delivered when the ioctl returns:
@@ -878,9 +912,7 @@ static long long cpu_ticks(pid_t pid)
  */
 TEST(caught_signals_neither_end_nor_spin_a_dump)
 {
-	long long planned0, written0, planned, w0, w1, cpu0, cpu1;
-	long long cpu_ms, wall_ms;
-	double hz = sysconf(_SC_CLK_TCK), t0, t1;
+	long long planned0, written0, cpu_ms, wall_ms;
 	pid_t reader, dumper, thread;
 	int p[2];
 
@@ -893,21 +925,7 @@ TEST(caught_signals_neither_end_nor_spin_a_dump)
 	wait_for_progress(dumper, planned0, written0);
 	thread = find_task("bsdmem-dump");
 	ASSERT_GT(thread, 0);
-	/* until a second in which the dump stood still is measured */
-	do {
-		wait_for_standstill(dumper);
-		ASSERT_EQ(kill(dumper, SIGUSR1), 0);
-		ASSERT_EQ(kill(dumper, SIGINT), 0);
-		read_progress(&planned, &w0);
-		cpu0 = cpu_ticks(dumper) + cpu_ticks(thread);
-		t0 = bt_now();
-		sleep(1);
-		cpu1 = cpu_ticks(dumper) + cpu_ticks(thread);
-		t1 = bt_now();
-		read_progress(&planned, &w1);
-	} while (w1 != w0);
-	cpu_ms = (cpu1 - cpu0) * 1000 / hz;
-	wall_ms = (t1 - t0) * 1000;
+	cpu_ms = blocked_cpu_ms(dumper, thread, send_caught_signals, &wall_ms);
 	TH_LOG("blocked with signals pending: %lld ms of CPU in %lld ms",
 	       cpu_ms, wall_ms);
 	ASSERT_LT(cpu_ms * 4, wall_ms);
@@ -961,9 +979,7 @@ static int cgroup_frozen(void)
  */
 TEST(cgroup2_freezer_neither_ends_nor_spins_a_dump)
 {
-	long long planned0, written0, planned, w0, w1, cpu0, cpu1;
-	long long cpu_ms, wall_ms;
-	double hz = sysconf(_SC_CLK_TCK), t0, t1;
+	long long planned0, written0, cpu_ms, wall_ms;
 	pid_t reader, dumper, thread;
 	char pid[32];
 	int p[2];
@@ -989,18 +1005,7 @@ TEST(cgroup2_freezer_neither_ends_nor_spins_a_dump)
 	thread = find_task("bsdmem-dump");
 	ASSERT_GT(thread, 0);
 	ASSERT_EQ(write_line(CGROUP_DIR "/cgroup.freeze", "1"), 0);
-	do {
-		wait_for_standstill(dumper);
-		read_progress(&planned, &w0);
-		cpu0 = cpu_ticks(dumper) + cpu_ticks(thread);
-		t0 = bt_now();
-		sleep(1);
-		cpu1 = cpu_ticks(dumper) + cpu_ticks(thread);
-		t1 = bt_now();
-		read_progress(&planned, &w1);
-	} while (w1 != w0);
-	cpu_ms = (cpu1 - cpu0) * 1000 / hz;
-	wall_ms = (t1 - t0) * 1000;
+	cpu_ms = blocked_cpu_ms(dumper, thread, NULL, &wall_ms);
 	TH_LOG("blocked, its cgroup freezing: %lld ms of CPU in %lld ms",
 	       cpu_ms, wall_ms);
 	ASSERT_LT(cpu_ms * 4, wall_ms);
