@@ -86,6 +86,8 @@ static int bsdmem_dump_notes(struct bsdmem_dump *d)
 		kvfree(cpus);
 		return -ENOMEM;
 	}
+	/* a suspend that starts now takes the thread before the NMIs */
+	try_to_freeze();
 	n = bsdmem_dump_regs_collect(cpus, max, &d->here, &d->abort);
 	p = d->notes;
 	for (i = 0; i < n; i++)

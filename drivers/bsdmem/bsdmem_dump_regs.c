@@ -39,8 +39,10 @@
 #include <linux/string.h>
 #include <asm/apic.h>
 #include <asm/irq_vectors.h>
+#include <asm/mach_traps.h>
 #include <asm/nmi.h>
 #include <asm/processor.h>
+#include <asm/x86_init.h>
 #include "bsdmem.h"
 #include "bsdmem_dump_int.h"
 
@@ -118,10 +120,20 @@ static unsigned long bsdmem_regs_patience(void)
 }
 #endif
 
+/*
+ * A platform NMI (PCI SERR, I/O check) says so in the NMI reason port.
+ * The kernel reads it only when no NMI_LOCAL handler claimed the NMI, so
+ * claiming one of those would hide a hardware error.
+ */
+static bool bsdmem_regs_platform_nmi(void)
+{
+	return x86_platform.get_nmi_reason() & NMI_REASON_MASK;
+}
+
 /* Not asked for: one NMI shortly after an answer may be our late one. */
 static int bsdmem_regs_nmi_late(struct bsdmem_nmi_slot *s)
 {
-	if (!READ_ONCE(s->spare))
+	if (!READ_ONCE(s->spare) || bsdmem_regs_platform_nmi())
 		return NMI_DONE;
 	WRITE_ONCE(s->spare, false);
 	if (time_after(jiffies, s->answered + BSDMEM_REGS_LATE))
@@ -135,6 +147,9 @@ static int bsdmem_regs_nmi(unsigned int type, struct pt_regs *regs)
 
 	if (atomic_read(&s->state) != BSDMEM_SLOT_ASKED)
 		return bsdmem_regs_nmi_late(s);
+	/* ours comes on its own, after it */
+	if (bsdmem_regs_platform_nmi())
+		return NMI_DONE;
 	if (bsdmem_regs_silent())
 		return NMI_HANDLED;
 	s->regs = *regs;
@@ -386,7 +401,7 @@ unsigned int bsdmem_dump_regs_collect(struct bsdmem_cpu_regs *cpus,
 	int ret = -ENOMEM;
 
 	mutex_lock(&bsdmem_regs_lock);
-	if (bsdmem_regs_stopped(abort)) {
+	if (atomic_read(abort)) {
 		n = bsdmem_regs_start(cpus, max, here, NULL);
 		mutex_unlock(&bsdmem_regs_lock);
 		return n;

@@ -362,6 +362,21 @@ bt_a_cpus() {
 	done
 }
 
+# thread_elsewhere DIR DUMP: crash's bt -a shows the bsdmem-dump thread,
+# with its note's pid, running on a CPU other than its note's
+thread_elsewhere() {
+	local cpu pid
+
+	read -r cpu pid < <(awk '$1 == "prstatus" { print $2, $3 }' "$out/expect-$2" |
+		while read -r c p; do
+			grep -q "^PID: $p .*COMMAND: \"bsdmem-dump\"" "$1/bt_a" &&
+				echo "$c $p"
+		done | head -n 1)
+	[ -n "${pid:-}" ] &&
+		grep "^PID: $pid .*COMMAND: \"bsdmem-dump\"" "$1/bt_a" |
+		grep -qv " CPU: $cpu "
+}
+
 # crash_checks DIR DUMP: the checks of one session, as CHECK lines
 crash_checks() {
 	local dir=$1 why cpu bad="" n=0
@@ -407,8 +422,10 @@ crash_checks() {
 		n=$((n + 1))
 	done
 	[ "$2" = reference ] || echo "# crash bt -a: $n CPU(s) judged" >> "$dir/bt_a.info"
-	if [ -z "$bad" ] && [ "$n" -eq 0 ]; then
-		echo "CHECK skip bt_a no CPU to judge: the dumping thread did not run on its note's CPU when the runqueues were copied"
+	if [ -z "$bad" ] && [ "$n" -eq 0 ] && thread_elsewhere "$dir" "$2"; then
+		echo "CHECK skip bt_a no CPU to judge: crash shows the dumping thread running on another CPU than its note's"
+	elif [ -z "$bad" ] && [ "$n" -eq 0 ]; then
+		echo "CHECK fail bt_a crash does not show the dumping thread (its note's pid) running on any CPU"
 	elif [ -z "$bad" ]; then
 		echo "CHECK ok bt_a"
 	else

@@ -112,6 +112,7 @@ class Walk:
     def __init__(self):
         self.pages = {}  # pfn -> label of the first structure that read it
         self.tables = {}  # physical address of a table -> its 512 entries
+        self.ptes = {}  # pfn of a last-level table -> the address it maps
         l5 = 0
         try:
             l5 = prog["__pgtable_l5_enabled"].value_()
@@ -137,6 +138,8 @@ class Walk:
     def translate(self, va, label, pgd=None):
         pa = self.kpgd if pgd is None else pgd
         for shift in self.shifts:
+            if shift == 12:
+                self.pte_table(pa, va)
             e = self.table(pa, label)[(va >> shift) & 511]
             if not e & PRESENT:
                 return None
@@ -161,9 +164,7 @@ class Walk:
             va += PAGE
 
     def tree(self, pa, level, label, first=0, last=511, va=0):
-        """Note every table of a page-table tree (user half: last=255).
-        A last-level table of the vmalloc area is labelled as such:
-        vunmap() clears its entries, so it may read as zeros later."""
+        """Note every table of a page-table tree (user half: last=255)."""
         t = self.table(pa, label)
         shift = self.shifts[level]
         top = self.shifts[0] + 9
@@ -176,22 +177,16 @@ class Walk:
             sub = va | (i << shift)
             if sub & (1 << (top - 1)):
                 sub |= ((1 << 64) - 1) & ~((1 << top) - 1)
-            sublabel = label
-            if level + 2 == len(self.shifts) and self.in_vmalloc(sub):
-                sublabel = label + ", vmalloc PTEs"
+            if level + 2 == len(self.shifts):
+                self.pte_table(e & ADDR_MASK, sub)
             try:
-                self.tree(e & ADDR_MASK, level + 1, sublabel, va=sub)
+                self.tree(e & ADDR_MASK, level + 1, label, va=sub)
             except FaultError:
                 pass
 
-    @staticmethod
-    def in_vmalloc(va):
-        try:
-            lo = prog["vmalloc_base"].value_()
-            hi = prog["vmemmap_base"].value_()
-        except (KeyError, LookupError):
-            return False
-        return lo <= va < hi
+    def pte_table(self, pa, va):
+        """A last-level table and the 2 MiB of addresses it maps."""
+        self.ptes.setdefault(pa >> 12, va & ~((1 << 21) - 1))
 
 
 def counted(walk, what, fn):
@@ -352,7 +347,7 @@ def record(path):
             data = prog.read(pfn << 12, PAGE, True)
         except FaultError:
             continue  # not RAM the whole-RAM dump could read
-        out.append([pfn, label, data != ZERO, page_sig(pfn)])
+        out.append([pfn, label, data != ZERO, page_sig(pfn), w.ptes.get(pfn)])
     json.dump(out, open(path, "w"))
     print("# recorded %d pages" % len(out))
     # every walk must have gone through and found pages of its own
@@ -437,6 +432,27 @@ def vmap_areas():
             yield from bounded(list_for_each_entry("struct vmap_area", head, "list"), 1 << 20)
 
 
+def vmalloc_spans():
+    """The minidump's live vmalloc areas, as (start, end)."""
+    return [(va.va_start.value_(), va.va_end.value_()) for va in vmap_areas()]
+
+
+def emptied_pte_table(va, live):
+    """A last-level table of the vmalloc area (va: the 2 MiB it maps)
+    with no live vmalloc area in its range: vunmap() cleared it."""
+    if va is None:
+        return False
+    try:
+        lo = prog["vmalloc_base"].value_()
+        hi = prog["vmemmap_base"].value_()
+    except (KeyError, LookupError):
+        return False
+    if not lo <= va < hi:
+        return False
+    end = va + (1 << 21)
+    return not any(s < end and va < e for s, e in live)
+
+
 def own_buffers():
     """Page frames of the minidump's own vmalloc buffers (bitmap, segment
     table, output buffer, compressor workspace), which it leaves out: the
@@ -490,7 +506,8 @@ def check(path):
     recs = json.load(open(path))
     missing, zeros, emptied = [], 0, 0
     sigs = {}
-    for pfn, label, nonzero, sig in recs:
+    live = vmalloc_spans()
+    for pfn, label, nonzero, sig, ptes in recs:
         sigs[pfn] = sig
         try:
             data = prog.read(pfn << 12, PAGE, True)
@@ -498,7 +515,7 @@ def check(path):
             missing.append((pfn, label, "missing"))
             continue
         if nonzero and data == ZERO:
-            if label.endswith(", vmalloc PTEs)"):
+            if emptied_pte_table(ptes, live):
                 # vunmap() (bsdmem's own buffers of the whole-RAM dump
                 # among them) clears the entries, not the table
                 emptied += 1
