@@ -121,13 +121,15 @@ static unsigned long bsdmem_regs_patience(void)
 #endif
 
 /*
- * A platform NMI (PCI SERR, I/O check) says so in the NMI reason port.
- * The kernel reads it only when no NMI_LOCAL handler claimed the NMI, so
- * claiming one of those would hide a hardware error.
+ * A platform NMI (PCI SERR, I/O check) says so in the NMI reason port,
+ * and reaches the boot CPU only. The kernel reads the port only when no
+ * NMI_LOCAL handler claimed the NMI, so claiming one of those on the
+ * boot CPU would hide a hardware error.
  */
 static bool bsdmem_regs_platform_nmi(void)
 {
-	return x86_platform.get_nmi_reason() & NMI_REASON_MASK;
+	return !smp_processor_id() &&
+	       (x86_platform.get_nmi_reason() & NMI_REASON_MASK);
 }
 
 /* Not asked for: one NMI shortly after an answer may be our late one. */
@@ -147,9 +149,6 @@ static int bsdmem_regs_nmi(unsigned int type, struct pt_regs *regs)
 
 	if (atomic_read(&s->state) != BSDMEM_SLOT_ASKED)
 		return bsdmem_regs_nmi_late(s);
-	/* ours comes on its own, after it */
-	if (bsdmem_regs_platform_nmi())
-		return NMI_DONE;
 	if (bsdmem_regs_silent())
 		return NMI_HANDLED;
 	s->regs = *regs;
@@ -157,7 +156,11 @@ static int bsdmem_regs_nmi(unsigned int type, struct pt_regs *regs)
 	s->answered = jiffies;
 	WRITE_ONCE(s->spare, true);
 	atomic_set_release(&s->state, BSDMEM_SLOT_ANSWERED);
-	return NMI_HANDLED;
+	/*
+	 * Answered, but a platform error pending is left to the kernel; if
+	 * this was the platform's NMI, ours comes next and is the late one.
+	 */
+	return bsdmem_regs_platform_nmi() ? NMI_DONE : NMI_HANDLED;
 }
 NOKPROBE_SYMBOL(bsdmem_regs_nmi);
 

@@ -91,9 +91,10 @@ def cpu_notes(ncpus, notes):
         # dumping_cpu_stack
         if pid and not find_task(prog, pid):
             # an exited pid was handed out before the dump's pid table
-            last = prog["init_pid_ns"].idr.idr_next.value_()
-            assert pid <= last, \
-                f"CPU {cpu}: pr_pid {pid} is no task and above the last pid {last}"
+            # (idr_next: the next pid to hand out)
+            nxt = prog["init_pid_ns"].idr.idr_next.value_()
+            assert pid < nxt, \
+                f"CPU {cpu}: pr_pid {pid} is no task, and no pid handed out yet (next {nxt})"
             note(f"CPU {cpu}: pr_pid {pid} exited since the NMI")
 
 
