@@ -133,4 +133,15 @@ static inline bool bsdmem_page_large_kmalloc(struct page *page)
 #include <linux/crash_core.h>
 #endif
 
+/*
+ * Before 6.3, PREEMPT_RT's spin_unlock() did not tell sparse that it
+ * releases what spin_trylock() told it was taken; say it after the unlock.
+ * (Only sparse sees __release(); the compiler sees nothing.)
+ */
+#if IS_ENABLED(CONFIG_PREEMPT_RT) && !defined(BSDMEM_HAVE_RT_UNLOCK_RELEASES)
+#define bsdmem_rt_unlocked(lock)	__release(lock)
+#else
+#define bsdmem_rt_unlocked(lock)	do { } while (0)
+#endif
+
 #endif /* _BSDMEM_COMPAT_H */

@@ -207,22 +207,31 @@ static void bsdmem_plan_drop_pcp_list(struct bsdmem_dump *d,
 /*
  * A CPU's lists are read under their lock, taken as the allocator takes
  * it (a trylock; other CPUs' lists are drained under it as well), with
- * interrupts off for the short walk. Busy lists keep their pages in.
+ * interrupts off for the short walk, but on PREEMPT_RT, where the lock
+ * sleeps and spin_trylock_irqsave() leaves interrupts on. Busy lists keep
+ * their pages in. (spin_trylock() straight in the condition, so that
+ * sparse follows the lock on RT too.)
  */
 static void bsdmem_plan_drop_pcp_cpu(struct bsdmem_dump *d,
 				     struct per_cpu_pages *pcp)
 {
-	unsigned long flags;
+	unsigned long flags = 0;
 	unsigned int i;
 	int budget;
 
-	if (!spin_trylock_irqsave(&pcp->lock, flags))
-		return;
-	budget = READ_ONCE(pcp->count);
-	for (i = 0; i < NR_PCP_LISTS && budget > 0; i++)
-		bsdmem_plan_drop_pcp_list(d, &pcp->lists[i],
-					  bsdmem_pcp_order(i), &budget);
-	spin_unlock_irqrestore(&pcp->lock, flags);
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+		local_irq_save(flags);
+	if (spin_trylock(&pcp->lock)) {
+		budget = READ_ONCE(pcp->count);
+		for (i = 0; i < NR_PCP_LISTS && budget > 0; i++)
+			bsdmem_plan_drop_pcp_list(d, &pcp->lists[i],
+						  bsdmem_pcp_order(i),
+						  &budget);
+		spin_unlock(&pcp->lock);
+		bsdmem_rt_unlocked(&pcp->lock);
+	}
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+		local_irq_restore(flags);
 }
 
 /*
