@@ -82,6 +82,7 @@ unsigned int bsdmem_dump_regs_collect(struct bsdmem_cpu_regs *cpus,
 #if IS_ENABLED(CONFIG_BSDMEM_KUNIT_TEST)
 extern int bsdmem_regs_test_silent_cpu;
 extern unsigned long bsdmem_regs_test_patience;
+extern int bsdmem_regs_test_reason;
 bool bsdmem_dump_regs_test_pinned(void);
 int bsdmem_regs_test_nmi(struct pt_regs *regs);
 bool bsdmem_regs_test_ask(void);

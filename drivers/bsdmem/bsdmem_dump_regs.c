@@ -80,6 +80,7 @@ struct bsdmem_nmi_slot {
 	pid_t		pid;
 	bool		spare;		/* one late NMI may still be claimed */
 	unsigned long	answered;	/* jiffies at the answer */
+	unsigned long	declined_ip;	/* of an NMI left to the platform */
 	struct pt_regs	regs;
 };
 
@@ -93,6 +94,18 @@ static bool bsdmem_regs_pinned;
 /* KUnit: a CPU that claims its NMIs and never answers; the patience. */
 int bsdmem_regs_test_silent_cpu = -1;
 unsigned long bsdmem_regs_test_patience;
+/* KUnit: the NMI reason port, as read on any CPU; -1: the real one. */
+int bsdmem_regs_test_reason = -1;
+
+static bool bsdmem_regs_reason_pending(void)
+{
+	int reason = READ_ONCE(bsdmem_regs_test_reason);
+
+	if (reason >= 0)
+		return reason & NMI_REASON_MASK;
+	return !smp_processor_id() &&
+	       (x86_platform.get_nmi_reason() & NMI_REASON_MASK);
+}
 
 static bool bsdmem_regs_silent(void)
 {
@@ -114,6 +127,12 @@ static bool bsdmem_regs_silent(void)
 	return false;
 }
 
+static bool bsdmem_regs_reason_pending(void)
+{
+	return !smp_processor_id() &&
+	       (x86_platform.get_nmi_reason() & NMI_REASON_MASK);
+}
+
 static unsigned long bsdmem_regs_patience(void)
 {
 	return BSDMEM_REGS_PATIENCE;
@@ -122,22 +141,43 @@ static unsigned long bsdmem_regs_patience(void)
 
 /*
  * A platform NMI (PCI SERR, I/O check) says so in the NMI reason port,
- * and reaches the boot CPU only. The kernel reads the port only when no
- * NMI_LOCAL handler claimed the NMI, so claiming one of those on the
- * boot CPU would hide a hardware error.
+ * and reaches the boot CPU only (bsdmem_regs_reason_pending() reads it
+ * there). The kernel reads the port only when no NMI_LOCAL handler
+ * claimed the NMI, so claiming one of those would hide a hardware error.
+ * The NMI left to it may hold ours back: an I/O check spins 2 s in its
+ * handler, far past the late window, and ours then comes back to back,
+ * at the same ip; that one is claimed whenever it comes.
  */
-static bool bsdmem_regs_platform_nmi(void)
+static bool bsdmem_regs_platform_nmi(struct bsdmem_nmi_slot *s,
+				     struct pt_regs *regs)
 {
-	return !smp_processor_id() &&
-	       (x86_platform.get_nmi_reason() & NMI_REASON_MASK);
+	if (!bsdmem_regs_reason_pending())
+		return false;
+	WRITE_ONCE(s->declined_ip, regs->ip);
+	return true;
+}
+
+/* Ours, held back behind the platform NMI left to the kernel? */
+static bool bsdmem_regs_held_back(struct bsdmem_nmi_slot *s,
+				  struct pt_regs *regs)
+{
+	unsigned long ip = READ_ONCE(s->declined_ip);
+
+	if (!ip)
+		return false;
+	WRITE_ONCE(s->declined_ip, 0);
+	return ip == regs->ip;
 }
 
 /* Not asked for: one NMI shortly after an answer may be our late one. */
-static int bsdmem_regs_nmi_late(struct bsdmem_nmi_slot *s)
+static int bsdmem_regs_nmi_late(struct bsdmem_nmi_slot *s,
+				struct pt_regs *regs)
 {
-	if (!READ_ONCE(s->spare) || bsdmem_regs_platform_nmi())
+	if (!READ_ONCE(s->spare) || bsdmem_regs_platform_nmi(s, regs))
 		return NMI_DONE;
 	WRITE_ONCE(s->spare, false);
+	if (bsdmem_regs_held_back(s, regs))
+		return NMI_HANDLED;
 	if (time_after(jiffies, s->answered + BSDMEM_REGS_LATE))
 		return NMI_DONE;
 	return NMI_HANDLED;
@@ -148,7 +188,7 @@ static int bsdmem_regs_nmi(unsigned int type, struct pt_regs *regs)
 	struct bsdmem_nmi_slot *s = this_cpu_ptr(bsdmem_nmi_slots);
 
 	if (atomic_read(&s->state) != BSDMEM_SLOT_ASKED)
-		return bsdmem_regs_nmi_late(s);
+		return bsdmem_regs_nmi_late(s, regs);
 	if (bsdmem_regs_silent())
 		return NMI_HANDLED;
 	s->regs = *regs;
@@ -160,7 +200,7 @@ static int bsdmem_regs_nmi(unsigned int type, struct pt_regs *regs)
 	 * Answered, but a platform error pending is left to the kernel; if
 	 * this was the platform's NMI, ours comes next and is the late one.
 	 */
-	return bsdmem_regs_platform_nmi() ? NMI_DONE : NMI_HANDLED;
+	return bsdmem_regs_platform_nmi(s, regs) ? NMI_DONE : NMI_HANDLED;
 }
 NOKPROBE_SYMBOL(bsdmem_regs_nmi);
 
@@ -250,6 +290,7 @@ static void bsdmem_regs_ask(struct cpumask *asked,
 		struct bsdmem_nmi_slot *s = per_cpu_ptr(bsdmem_nmi_slots, cpu);
 
 		WRITE_ONCE(s->spare, false);
+		WRITE_ONCE(s->declined_ip, 0);
 		atomic_set(&s->state, BSDMEM_SLOT_ASKED);
 	}
 	/* the slots are asked for before any of the NMIs can arrive */

@@ -23,6 +23,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
+#include <asm/mach_traps.h>
 #include <asm/msr.h>
 #include <asm/nmi.h>
 #include <asm/tsc.h>
@@ -622,6 +623,7 @@ static void bsdmem_dump_regs_all_cpus_test(struct kunit *test)
 static void bsdmem_kunit_regs_reset(void *unused)
 {
 	WRITE_ONCE(bsdmem_regs_test_silent_cpu, -1);
+	WRITE_ONCE(bsdmem_regs_test_reason, -1);
 	bsdmem_regs_test_patience = 0;
 }
 
@@ -724,6 +726,11 @@ static void bsdmem_kunit_abort_fn(struct work_struct *work)
 	atomic_set(&a->abort, 1);
 }
 
+static void bsdmem_kunit_abort_cancel(void *a)
+{
+	cancel_delayed_work_sync(&((struct bsdmem_kunit_abort *)a)->work);
+}
+
 /*
  * A caller that gives up while the dump waits for a silent CPU ends the
  * wait after a short grace, not after the patience: a minute here, so
@@ -742,6 +749,9 @@ static void bsdmem_dump_regs_abort_test(struct kunit *test)
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "one CPU online: none to silence");
 	INIT_DELAYED_WORK(&a->work, bsdmem_kunit_abort_fn);
+	/* a failed assertion below must not leave the work behind */
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+				bsdmem_kunit_abort_cancel, a));
 	/* late enough that the collection is waiting by then */
 	schedule_delayed_work(&a->work, HZ);
 	start = jiffies;
@@ -824,6 +834,67 @@ static void bsdmem_dump_regs_late_nmi_test(struct kunit *test)
 	/* past the window, an NMI is not ours */
 	KUNIT_EXPECT_EQ(test, first2, NMI_HANDLED);
 	KUNIT_EXPECT_EQ(test, stale, NMI_DONE);
+}
+
+/*
+ * One NMI, with an I/O check pending or not, then the next, its answer
+ * ago jiffies in the past, at ip next_ip.
+ */
+static void bsdmem_kunit_platform_nmis(struct pt_regs *regs,
+				       unsigned long ago, unsigned long next_ip,
+				       int *first, int *next)
+{
+	struct pt_regs other = *regs;
+
+	bsdmem_regs_test_ask();
+	WRITE_ONCE(bsdmem_regs_test_reason, NMI_REASON_IOCHK);
+	*first = bsdmem_regs_test_nmi(regs);
+	WRITE_ONCE(bsdmem_regs_test_reason, 0);
+	bsdmem_regs_test_idle();
+	bsdmem_regs_test_answered_ago(ago);
+	other.ip = next_ip;
+	*next = bsdmem_regs_test_nmi(&other);
+}
+
+/*
+ * An NMI that comes with a platform error pending (the reason port, set
+ * by the test) is left to the kernel, its registers taken all the same.
+ * The kernel's I/O check handler spins 2 s: ours, held back behind it,
+ * comes back to back (at the same ip) long after the late window, and is
+ * claimed; an NMI elsewhere after the window is not.
+ */
+static void bsdmem_dump_regs_platform_nmi_test(struct kunit *test)
+{
+	struct bsdmem_cpu_regs *cpus = bsdmem_kunit_cpus(test);
+	unsigned long window = bsdmem_regs_test_late_window();
+	int first, held, after, first2, elsewhere;
+	atomic_t abort = ATOMIC_INIT(0);
+	struct pt_regs here;
+	bool asked;
+
+	KUNIT_ASSERT_NOT_NULL(test, cpus);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+				bsdmem_kunit_regs_reset, NULL));
+	bsdmem_dump_here(&here);
+	bsdmem_dump_regs_collect(cpus, num_possible_cpus(), &here, &abort);
+	preempt_disable();
+	asked = bsdmem_regs_test_ask();
+	if (asked) {
+		bsdmem_kunit_platform_nmis(&here, window + HZ, here.ip,
+					   &first, &held);
+		after = bsdmem_regs_test_nmi(&here);
+		bsdmem_kunit_platform_nmis(&here, window + 1, here.ip + 1,
+					   &first2, &elsewhere);
+		bsdmem_regs_test_idle();
+	}
+	WRITE_ONCE(bsdmem_regs_test_reason, -1);
+	preempt_enable();
+	KUNIT_ASSERT_TRUE_MSG(test, asked, "no NMI handler");
+	KUNIT_EXPECT_EQ(test, first, NMI_DONE);
+	KUNIT_EXPECT_EQ(test, held, NMI_HANDLED);
+	KUNIT_EXPECT_EQ(test, after, NMI_DONE);
+	KUNIT_EXPECT_EQ(test, first2, NMI_DONE);
+	KUNIT_EXPECT_EQ(test, elsewhere, NMI_DONE);
 }
 
 /* The registers a function takes of itself unwind through its callers. */
@@ -1296,6 +1367,7 @@ static struct kunit_case bsdmem_test_cases[] = {
 	KUNIT_CASE(bsdmem_dump_regs_abort_test),
 	KUNIT_CASE(bsdmem_dump_regs_gone_test),
 	KUNIT_CASE(bsdmem_dump_regs_late_nmi_test),
+	KUNIT_CASE(bsdmem_dump_regs_platform_nmi_test),
 	KUNIT_CASE(bsdmem_dump_here_unwinds_test),
 	KUNIT_CASE(bsdmem_plan_segments_test),
 	KUNIT_CASE(bsdmem_plan_carve_test),

@@ -424,6 +424,9 @@ crash_checks() {
 	[ "$2" = reference ] || echo "# crash bt -a: $n CPU(s) judged" >> "$dir/bt_a.info"
 	if [ -z "$bad" ] && [ "$n" -eq 0 ] && thread_elsewhere "$dir" "$2"; then
 		echo "CHECK skip bt_a no CPU to judge: crash shows the dumping thread running on another CPU than its note's"
+	elif [ -z "$bad" ] && [ "$n" -eq 0 ] &&
+	     grep -q 'COMMAND: "bsdmem-dump"' "$dir/bt_a"; then
+		echo "CHECK fail bt_a crash shows a bsdmem-dump thread whose pid no note names"
 	elif [ -z "$bad" ] && [ "$n" -eq 0 ]; then
 		# the runqueues are copied one after the other: a thread that
 		# moved between the two copies runs on neither (its note is
