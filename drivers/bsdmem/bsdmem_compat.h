@@ -10,6 +10,7 @@
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/page-flags.h>
+#include <linux/spinlock.h>
 #include <asm/memtype.h>
 #include <asm/msr.h>
 
@@ -139,9 +140,14 @@ static inline bool bsdmem_page_large_kmalloc(struct page *page)
  * (Only sparse sees __release(); the compiler sees nothing.)
  */
 #if IS_ENABLED(CONFIG_PREEMPT_RT) && !defined(BSDMEM_HAVE_RT_UNLOCK_RELEASES)
-#define bsdmem_rt_unlocked(lock)	__release(lock)
+static inline void bsdmem_rt_unlocked(spinlock_t *lock) __releases(lock)
+{
+	__release(lock);
+}
 #else
-#define bsdmem_rt_unlocked(lock)	do { } while (0)
+static inline void bsdmem_rt_unlocked(spinlock_t *lock)
+{
+}
 #endif
 
 #endif /* _BSDMEM_COMPAT_H */
