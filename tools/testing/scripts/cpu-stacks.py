@@ -158,11 +158,26 @@ def module_sections(name):
     for mod in list_for_each_entry("struct module",
                                    prog["modules"].address_of_(), "list"):
         if mod.name.string_().decode() == name:
-            sa = mod.sect_attrs
-            return {sa.attrs[i].battr.attr.name.string_().decode():
-                    sa.attrs[i].address.value_()
-                    for i in range(sa.nsections.value_())}
+            return sect_attrs(mod.sect_attrs)
     return {}
+
+
+def sect_attrs(sa):
+    """Name -> address of each section attribute: a counted array of
+    {battr, address} before 6.14, then the group's NULL-terminated list
+    of bin_attributes, each address in ->private."""
+    try:
+        n = sa.nsections.value_()
+    except AttributeError:
+        out, attrs = {}, sa.grp.bin_attrs
+        for i in range(1 << 12):
+            ba = attrs[i]
+            if not ba:
+                break
+            out[ba.attr.name.string_().decode()] = ba.private.value_()
+        return out
+    return {sa.attrs[i].battr.attr.name.string_().decode():
+            sa.attrs[i].address.value_() for i in range(n)}
 
 
 def gdb_frames(core, module, offset, vmlinux, ko, workdir):
