@@ -61,6 +61,8 @@
  * microseconds; at most one foreign NMI per CPU and dump is taken.
  */
 #define BSDMEM_REGS_LATE	msecs_to_jiffies(100)
+/* How long ours may be held back behind a platform NMI (2 s and more). */
+#define BSDMEM_REGS_HELD_BACK	(10 * HZ)
 /*
  * A wait cut short by an abort or a freeze still gives the NMIs sent
  * this long (in rounds of the wait's 100-200 us sleeps, about 10 ms) to
@@ -81,6 +83,7 @@ struct bsdmem_nmi_slot {
 	bool		spare;		/* one late NMI may still be claimed */
 	unsigned long	answered;	/* jiffies at the answer */
 	unsigned long	declined_ip;	/* of an NMI left to the platform */
+	unsigned long	declined;	/* jiffies then */
 	struct pt_regs	regs;
 };
 
@@ -146,15 +149,13 @@ static unsigned long bsdmem_regs_patience(void)
  * claimed the NMI, so claiming one of those would hide a hardware error.
  * The NMI left to it may hold ours back: an I/O check spins 2 s in its
  * handler, far past the late window, and ours then comes back to back,
- * at the same ip; that one is claimed whenever it comes.
+ * at the same ip: the first NMI at that ip within 10 s is claimed.
  */
-static bool bsdmem_regs_platform_nmi(struct bsdmem_nmi_slot *s,
-				     struct pt_regs *regs)
+static void bsdmem_regs_decline(struct bsdmem_nmi_slot *s,
+				struct pt_regs *regs)
 {
-	if (!bsdmem_regs_reason_pending())
-		return false;
+	WRITE_ONCE(s->declined, jiffies);
 	WRITE_ONCE(s->declined_ip, regs->ip);
-	return true;
 }
 
 /* Ours, held back behind the platform NMI left to the kernel? */
@@ -166,21 +167,33 @@ static bool bsdmem_regs_held_back(struct bsdmem_nmi_slot *s,
 	if (!ip)
 		return false;
 	WRITE_ONCE(s->declined_ip, 0);
-	return ip == regs->ip;
+	return ip == regs->ip &&
+	       !time_after(jiffies, READ_ONCE(s->declined) +
+				    BSDMEM_REGS_HELD_BACK);
 }
 
-/* Not asked for: one NMI shortly after an answer may be our late one. */
+/*
+ * Not asked for: one NMI shortly after an answer may be our late one, or
+ * ours held back behind a platform NMI declined then. At most one is
+ * claimed per answer.
+ */
 static int bsdmem_regs_nmi_late(struct bsdmem_nmi_slot *s,
 				struct pt_regs *regs)
 {
-	if (!READ_ONCE(s->spare) || bsdmem_regs_platform_nmi(s, regs))
+	bool in_window;
+
+	if (!READ_ONCE(s->spare))
 		return NMI_DONE;
+	in_window = !time_after(jiffies, s->answered + BSDMEM_REGS_LATE);
+	if (bsdmem_regs_reason_pending()) {
+		if (in_window)
+			bsdmem_regs_decline(s, regs);
+		return NMI_DONE;
+	}
 	WRITE_ONCE(s->spare, false);
 	if (bsdmem_regs_held_back(s, regs))
 		return NMI_HANDLED;
-	if (time_after(jiffies, s->answered + BSDMEM_REGS_LATE))
-		return NMI_DONE;
-	return NMI_HANDLED;
+	return in_window ? NMI_HANDLED : NMI_DONE;
 }
 
 static int bsdmem_regs_nmi(unsigned int type, struct pt_regs *regs)
@@ -199,8 +212,15 @@ static int bsdmem_regs_nmi(unsigned int type, struct pt_regs *regs)
 	/*
 	 * Answered, but a platform error pending is left to the kernel; if
 	 * this was the platform's NMI, ours comes next and is the late one.
+	 * Written either way: a handler of the previous answer may have set
+	 * it after the asking CPU cleared it.
 	 */
-	return bsdmem_regs_platform_nmi(s, regs) ? NMI_DONE : NMI_HANDLED;
+	if (bsdmem_regs_reason_pending()) {
+		bsdmem_regs_decline(s, regs);
+		return NMI_DONE;
+	}
+	WRITE_ONCE(s->declined_ip, 0);
+	return NMI_HANDLED;
 }
 NOKPROBE_SYMBOL(bsdmem_regs_nmi);
 
@@ -224,10 +244,11 @@ void bsdmem_regs_test_idle(void)
 	atomic_set(&this_cpu_ptr(bsdmem_nmi_slots)->state, BSDMEM_SLOT_IDLE);
 }
 
-/* This CPU's last answer, moved to ago jiffies in the past. */
+/* This CPU's last answer and decline, moved to ago jiffies in the past. */
 void bsdmem_regs_test_answered_ago(unsigned long ago)
 {
 	this_cpu_ptr(bsdmem_nmi_slots)->answered = jiffies - ago;
+	this_cpu_ptr(bsdmem_nmi_slots)->declined = jiffies - ago;
 }
 
 unsigned long bsdmem_regs_test_late_window(void)

@@ -861,13 +861,16 @@ static void bsdmem_kunit_platform_nmis(struct pt_regs *regs,
  * by the test) is left to the kernel, its registers taken all the same.
  * The kernel's I/O check handler spins 2 s: ours, held back behind it,
  * comes back to back (at the same ip) long after the late window, and is
- * claimed; an NMI elsewhere after the window is not.
+ * claimed; an NMI elsewhere after the window is not, nor one at that ip
+ * after 10 s. A platform NMI after an answer, in the late window, is
+ * left to the kernel as well, and ours behind it claimed.
  */
 static void bsdmem_dump_regs_platform_nmi_test(struct kunit *test)
 {
 	struct bsdmem_cpu_regs *cpus = bsdmem_kunit_cpus(test);
 	unsigned long window = bsdmem_regs_test_late_window();
-	int first, held, after, first2, elsewhere;
+	int first, held, after, first2, elsewhere, first3, stale;
+	int ans, in_window, held2, after2;
 	atomic_t abort = ATOMIC_INIT(0);
 	struct pt_regs here;
 	bool asked;
@@ -885,6 +888,23 @@ static void bsdmem_dump_regs_platform_nmi_test(struct kunit *test)
 		after = bsdmem_regs_test_nmi(&here);
 		bsdmem_kunit_platform_nmis(&here, window + 1, here.ip + 1,
 					   &first2, &elsewhere);
+		/* held back longer than any platform handler spins */
+		bsdmem_kunit_platform_nmis(&here, 11 * HZ, here.ip,
+					   &first3, &stale);
+		/*
+		 * Answered; then, in the late window, a platform NMI: left
+		 * to the kernel, and ours behind it claimed.
+		 */
+		bsdmem_regs_test_ask();
+		WRITE_ONCE(bsdmem_regs_test_reason, 0);
+		ans = bsdmem_regs_test_nmi(&here);
+		bsdmem_regs_test_idle();
+		bsdmem_regs_test_answered_ago(0);
+		WRITE_ONCE(bsdmem_regs_test_reason, NMI_REASON_SERR);
+		in_window = bsdmem_regs_test_nmi(&here);
+		WRITE_ONCE(bsdmem_regs_test_reason, 0);
+		held2 = bsdmem_regs_test_nmi(&here);
+		after2 = bsdmem_regs_test_nmi(&here);
 		bsdmem_regs_test_idle();
 	}
 	WRITE_ONCE(bsdmem_regs_test_reason, -1);
@@ -895,6 +915,12 @@ static void bsdmem_dump_regs_platform_nmi_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after, NMI_DONE);
 	KUNIT_EXPECT_EQ(test, first2, NMI_DONE);
 	KUNIT_EXPECT_EQ(test, elsewhere, NMI_DONE);
+	KUNIT_EXPECT_EQ(test, first3, NMI_DONE);
+	KUNIT_EXPECT_EQ(test, stale, NMI_DONE);
+	KUNIT_EXPECT_EQ(test, ans, NMI_HANDLED);
+	KUNIT_EXPECT_EQ(test, in_window, NMI_DONE);
+	KUNIT_EXPECT_EQ(test, held2, NMI_HANDLED);
+	KUNIT_EXPECT_EQ(test, after2, NMI_DONE);
 }
 
 /* The registers a function takes of itself unwind through its callers. */
