@@ -795,6 +795,23 @@ static void wait_for_standstill(pid_t pid)
 	}
 }
 
+/*
+ * A gzip dump into a pipe whose reader (gunzip -t) is stopped, and the
+ * progress counters before it started.
+ */
+static void start_blocked_dump(pid_t *reader, pid_t *dumper,
+			       long long *planned0, long long *written0)
+{
+	int p[2];
+
+	ASSERT_EQ(pipe(p), 0);
+	*reader = start_stopped_checker(p);
+	read_progress(planned0, written0);
+	*dumper = start_dumper(p);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void expect_exit_0(pid_t pid, const char *who)
 {
 	int status;
@@ -819,19 +836,14 @@ TEST(suspend_freezes_a_dump_blocked_on_a_stopped_reader)
 	long long planned0, written0;
 	char states[128];
 	pid_t reader, dumper;
-	int p[2], ret, err;
+	int ret, err;
 
 	if (access("/sys/power/pm_test", W_OK))
 		SKIP("no /sys/power/pm_test (CONFIG_PM_DEBUG)");
 	if (read_line("/sys/power/state", states, sizeof(states)) ||
 	    !strstr(states, "freeze"))
 		SKIP("no \"freeze\" in /sys/power/state");
-	ASSERT_EQ(pipe(p), 0);
-	reader = start_stopped_checker(p);
-	read_progress(&planned0, &written0);
-	dumper = start_dumper(p);
-	close(p[0]);
-	close(p[1]);
+	start_blocked_dump(&reader, &dumper, &planned0, &written0);
 	wait_for_progress(dumper, planned0, written0);
 	wait_for_standstill(dumper);
 	ASSERT_EQ(write_line("/sys/power/pm_test", "freezer"), 0);
@@ -914,14 +926,8 @@ TEST(caught_signals_neither_end_nor_spin_a_dump)
 {
 	long long planned0, written0, cpu_ms, wall_ms;
 	pid_t reader, dumper, thread;
-	int p[2];
 
-	ASSERT_EQ(pipe(p), 0);
-	reader = start_stopped_checker(p);
-	read_progress(&planned0, &written0);
-	dumper = start_dumper(p);
-	close(p[0]);
-	close(p[1]);
+	start_blocked_dump(&reader, &dumper, &planned0, &written0);
 	wait_for_progress(dumper, planned0, written0);
 	thread = find_task("bsdmem-dump");
 	ASSERT_GT(thread, 0);
@@ -982,7 +988,6 @@ TEST(cgroup2_freezer_neither_ends_nor_spins_a_dump)
 	long long planned0, written0, cpu_ms, wall_ms;
 	pid_t reader, dumper, thread;
 	char pid[32];
-	int p[2];
 
 	if (access(CGROUP2 "/cgroup.controllers", F_OK) &&
 	    mount("cgroup2", CGROUP2, "cgroup2", 0, NULL))
@@ -993,12 +998,7 @@ TEST(cgroup2_freezer_neither_ends_nor_spins_a_dump)
 		rmdir(CGROUP_DIR);
 		SKIP("no cgroup.freeze (a kernel before 5.2)");
 	}
-	ASSERT_EQ(pipe(p), 0);
-	reader = start_stopped_checker(p);
-	read_progress(&planned0, &written0);
-	dumper = start_dumper(p);
-	close(p[0]);
-	close(p[1]);
+	start_blocked_dump(&reader, &dumper, &planned0, &written0);
 	snprintf(pid, sizeof(pid), "%d", (int)dumper);
 	ASSERT_EQ(write_line(CGROUP_DIR "/cgroup.procs", pid), 0);
 	wait_for_progress(dumper, planned0, written0);
