@@ -100,14 +100,9 @@ unsigned long bsdmem_regs_test_patience;
 /* KUnit: the NMI reason port, as read on any CPU; -1: the real one. */
 int bsdmem_regs_test_reason = -1;
 
-static bool bsdmem_regs_reason_pending(void)
+static int bsdmem_regs_reason_override(void)
 {
-	int reason = READ_ONCE(bsdmem_regs_test_reason);
-
-	if (reason >= 0)
-		return reason & NMI_REASON_MASK;
-	return !smp_processor_id() &&
-	       (x86_platform.get_nmi_reason() & NMI_REASON_MASK);
+	return READ_ONCE(bsdmem_regs_test_reason);
 }
 
 static bool bsdmem_regs_silent(void)
@@ -130,10 +125,9 @@ static bool bsdmem_regs_silent(void)
 	return false;
 }
 
-static bool bsdmem_regs_reason_pending(void)
+static int bsdmem_regs_reason_override(void)
 {
-	return !smp_processor_id() &&
-	       (x86_platform.get_nmi_reason() & NMI_REASON_MASK);
+	return -1;
 }
 
 static unsigned long bsdmem_regs_patience(void)
@@ -151,6 +145,16 @@ static unsigned long bsdmem_regs_patience(void)
  * handler, far past the late window, and ours then comes back to back,
  * at the same ip: the first NMI at that ip within 10 s is claimed.
  */
+static bool bsdmem_regs_reason_pending(void)
+{
+	int reason = bsdmem_regs_reason_override();
+
+	if (reason >= 0)
+		return reason & NMI_REASON_MASK;
+	return !smp_processor_id() &&
+	       (x86_platform.get_nmi_reason() & NMI_REASON_MASK);
+}
+
 static void bsdmem_regs_decline(struct bsdmem_nmi_slot *s,
 				struct pt_regs *regs)
 {
