@@ -25,6 +25,17 @@ static int bsdmem_zstd_level = 1;
 module_param_named(zstd_level, bsdmem_zstd_level, int, 0644);
 MODULE_PARM_DESC(zstd_level, "zstd level for zstd dumps, 1-19 (default 1)");
 
+/* The levels as set now, in their ranges (the per-page codecs use them too). */
+int bsdmem_gzip_level_get(void)
+{
+	return clamp(READ_ONCE(bsdmem_gzip_level), 1, 9);
+}
+
+int bsdmem_zstd_level_get(void)
+{
+	return clamp(READ_ONCE(bsdmem_zstd_level), 1, 19);
+}
+
 struct bsdmem_stream {
 	struct bsdmem_out *sink;
 	int		comp;
@@ -225,7 +236,7 @@ int bsdmem_stream_finish(struct bsdmem_stream *s)
 
 static int bsdmem_gzip_init(struct bsdmem_stream *s)
 {
-	int level = clamp(bsdmem_gzip_level, 1, 9);
+	int level = bsdmem_gzip_level_get();
 
 	s->zws_len = zlib_deflate_workspacesize(-MAX_WBITS, MAX_MEM_LEVEL);
 	s->zws = vzalloc(s->zws_len);
@@ -243,7 +254,7 @@ static int bsdmem_gzip_init(struct bsdmem_stream *s)
 
 static int bsdmem_zstd_init(struct bsdmem_stream *s)
 {
-	int level = clamp(bsdmem_zstd_level, 1, 19);
+	int level = bsdmem_zstd_level_get();
 	zstd_parameters params = zstd_get_params(level, 0);
 
 	params.fParams.checksumFlag = 1;
@@ -291,7 +302,6 @@ void bsdmem_stream_exclude(struct bsdmem_stream *s,
 			   void (*exclude)(const void *, size_t, void *),
 			   void *arg)
 {
-	bsdmem_out_exclude(s->sink, exclude, arg);
 	if (s->zws)
 		exclude(s->zws, s->zws_len, arg);
 }

@@ -36,8 +36,8 @@
 #include "bsdmem_dump_int.h"
 
 static atomic_t bsdmem_dump_busy;
-static atomic64_t bsdmem_pages_planned;
-static atomic64_t bsdmem_pages_written;
+atomic64_t bsdmem_pages_planned;
+atomic64_t bsdmem_pages_written;
 
 /* Read-only progress for livedump's bar: "<pages planned> <pages written>". */
 static int bsdmem_progress_get(char *buf, const struct kernel_param *kp)
@@ -88,12 +88,15 @@ static int bsdmem_dump_notes(struct bsdmem_dump *d)
 	}
 	/* a suspend that starts now takes the thread before the NMIs */
 	try_to_freeze();
+	d->cpu = raw_smp_processor_id();
 	n = bsdmem_dump_regs_collect(cpus, max, &d->here, &d->abort);
+	d->ncpus = n;
 	p = d->notes;
 	for (i = 0; i < n; i++)
 		p += bsdmem_elf_prstatus_put(p, cpus[i].known ?
 					     &cpus[i].regs : NULL, cpus[i].pid);
 	kvfree(cpus);
+	d->vmci_off = p - (u8 *)d->notes;
 	memcpy(p, vmci, vmci_len);
 	d->notes_len = p + vmci_len - (u8 *)d->notes;
 	return 0;
@@ -340,6 +343,16 @@ static int bsdmem_dump_alloc(struct bsdmem_dump *d)
 	d->page = (void *)__get_free_page(GFP_KERNEL);
 	if (!d->bitmap || !d->segs || !d->page)
 		return -ENOMEM;
+	if (d->kdump) {
+		d->kd = bsdmem_kdump_open(d);
+		if (IS_ERR(d->kd)) {
+			int ret = PTR_ERR(d->kd);
+
+			d->kd = NULL;
+			return ret;
+		}
+		return 0;
+	}
 	d->stream = bsdmem_stream_open(d->out, d->compression);
 	if (IS_ERR(d->stream)) {
 		int ret = PTR_ERR(d->stream);
@@ -354,6 +367,8 @@ static void bsdmem_dump_free(struct bsdmem_dump *d)
 {
 	if (d->stream)
 		bsdmem_stream_close(d->stream);
+	if (d->kd)
+		bsdmem_kdump_close(d->kd);
 	free_page((unsigned long)d->page);
 	vfree(d->segs);
 	vfree(d->bitmap);
@@ -379,6 +394,8 @@ static noinline int bsdmem_dump_write(struct bsdmem_dump *d)
 	ret = bsdmem_dump_plan(d);
 	if (ret)
 		return ret;
+	if (d->kd)
+		return bsdmem_kdump_write(d->kd, d);
 	atomic64_set(&bsdmem_pages_planned,
 		     (d->kimage_len >> PAGE_SHIFT) + d->seg_pages);
 	ret = bsdmem_dump_headers(d);
@@ -426,7 +443,7 @@ static void bsdmem_dump_stop(struct bsdmem_dump *d)
  * since it has ended or been stopped; uninterruptibly, since d must
  * outlive it; freezably, in case the system suspends meanwhile.
  */
-static int bsdmem_dump_run(struct file *file, int compression)
+static int bsdmem_dump_run(struct file *file, int compression, bool kdump)
 {
 	struct task_struct *task;
 	struct bsdmem_dump *d;
@@ -435,10 +452,11 @@ static int bsdmem_dump_run(struct file *file, int compression)
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
-	d->out = bsdmem_out_alloc(file);
+	d->out = bsdmem_out_alloc(file, kdump);
 	if (!d->out)
 		goto out;
 	d->compression = compression;
+	d->kdump = kdump;
 	init_completion(&d->done);
 	atomic64_set(&bsdmem_pages_planned, 0);
 	atomic64_set(&bsdmem_pages_written, 0);
@@ -472,7 +490,7 @@ int bsdmem_kerneldump(void __user *arg)
 		return ret;
 	if (copy_from_user(&a, arg, sizeof(a)))
 		return -EFAULT;
-	if (a.flags)
+	if (a.flags & ~MEM_KERNELDUMP_KDUMP)
 		return -EINVAL;
 	file = fget(a.fd);
 	if (!file)
@@ -489,7 +507,8 @@ int bsdmem_kerneldump(void __user *arg)
 	ret = -EBUSY;
 	if (atomic_cmpxchg(&bsdmem_dump_busy, 0, 1))
 		goto out;
-	ret = bsdmem_dump_run(file, a.compression);
+	ret = bsdmem_dump_run(file, a.compression,
+			      a.flags & MEM_KERNELDUMP_KDUMP);
 	atomic_set(&bsdmem_dump_busy, 0);
 out:
 	fput(file);

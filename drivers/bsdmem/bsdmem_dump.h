@@ -35,6 +35,7 @@ size_t bsdmem_elf_note_size(const char *name, size_t descsz);
 size_t bsdmem_elf_note_put(void *buf, const char *name, u32 type,
 			   const void *desc, size_t descsz);
 size_t bsdmem_elf_note_total(const void *note, size_t avail);
+size_t bsdmem_elf_note_desc(const void *note, size_t *descsz);
 size_t bsdmem_elf_prstatus_size(void);
 size_t bsdmem_elf_prstatus_put(void *buf, const struct pt_regs *regs,
 			       pid_t pid);
@@ -47,6 +48,63 @@ unsigned int bsdmem_plan_segments(const unsigned long *bitmap,
 unsigned int bsdmem_plan_carve(struct bsdmem_seg *segs, unsigned int nsegs,
 			       unsigned int max_segs, u64 start_pfn,
 			       u64 npages);
+
+/* bsdmem_kdump.c: the kdump-compressed container (pure) */
+#define BSDMEM_KDUMP_HDR_LEN	464
+#define BSDMEM_KDUMP_SUB_LEN	104
+#define BSDMEM_KDUMP_DESC_LEN	24
+#define BSDMEM_KDUMP_ZLIB	0x01	/* page flags and header status */
+#define BSDMEM_KDUMP_ZSTD	0x20
+#define BSDMEM_KDUMP_LEVEL	30	/* no page cache, user or free pages */
+#define BSDMEM_FLAT_HDR_LEN	4096
+#define BSDMEM_FLAT_PIECE_LEN	16
+
+struct new_utsname;
+
+struct bsdmem_kdump_layout {
+	u64	max_mapnr;	/* page frames the bitmaps cover */
+	u64	npages;		/* dumped pages: one descriptor each */
+	size_t	notes_len;
+	u64	sub_blocks;	/* the sub header and the notes */
+	u64	bitmap_blocks;	/* both bitmaps */
+	u64	bitmap_off;
+	u64	desc_off;
+	u64	data_off;
+};
+
+struct bsdmem_kdump_info {
+	const struct new_utsname *uts;
+	s64	tv_sec;
+	s64	tv_usec;
+	u32	status;		/* BSDMEM_KDUMP_ZLIB, _ZSTD or 0 */
+	u32	current_cpu;
+	u32	nr_cpus;
+	u32	dump_level;
+	u64	phys_base;
+	u64	vmcoreinfo_off;	/* its descriptor, within the notes */
+	u64	vmcoreinfo_len;
+};
+
+void bsdmem_kdump_layout(struct bsdmem_kdump_layout *l, u64 max_mapnr,
+			 size_t notes_len, u64 npages);
+size_t bsdmem_kdump_headers_size(const struct bsdmem_kdump_layout *l);
+int bsdmem_kdump_build_headers(void *buf, const struct bsdmem_kdump_layout *l,
+			       const struct bsdmem_kdump_info *i,
+			       const void *notes);
+void bsdmem_kdump_desc_put(void *buf, u64 off, u32 size, u32 flags);
+void bsdmem_flat_header(void *buf);
+void bsdmem_flat_piece(void *buf, s64 off, s64 len);
+
+/* bsdmem_pagecomp.c: one page at a time, for the kdump container */
+struct bsdmem_pagecomp;
+struct bsdmem_pagecomp *bsdmem_pagecomp_open(int compression);
+void bsdmem_pagecomp_close(struct bsdmem_pagecomp *pc);
+u32 bsdmem_pagecomp_status(int compression);
+size_t bsdmem_pagecomp_page(struct bsdmem_pagecomp *pc, const void *src,
+			    void *dst, u32 *flags);
+void bsdmem_pagecomp_exclude(struct bsdmem_pagecomp *pc,
+			     void (*exclude)(const void *, size_t, void *),
+			     void *arg);
 
 /* bsdmem_compress.c: gzip framing (pure) */
 #define BSDMEM_GZIP_HDR_LEN	10
@@ -61,12 +119,19 @@ void bsdmem_gzip_trailer(u8 *trl, u32 crc, u64 total_in);
 #define BSDMEM_OUT_LEN		SZ_1M
 #define BSDMEM_OUT_BUFS		2
 struct bsdmem_out;
+enum bsdmem_out_layout {
+	BSDMEM_OUT_SEQ,		/* one stream, in order */
+	BSDMEM_OUT_AT,		/* pieces at their offsets in the file */
+	BSDMEM_OUT_FLAT,	/* pieces in makedumpfile's flattened format */
+};
 /* pure */
+enum bsdmem_out_layout bsdmem_out_layout_for(bool kdump, bool stream,
+					     bool append);
 bool bsdmem_out_has_room(unsigned long filled, unsigned long written);
 bool bsdmem_out_retryable(long ret);
 unsigned int bsdmem_out_backoff_ms(unsigned int idle);
 /* set up and torn down by the caller */
-struct bsdmem_out *bsdmem_out_alloc(struct file *file);
+struct bsdmem_out *bsdmem_out_alloc(struct file *file, bool kdump);
 void bsdmem_out_free(struct bsdmem_out *o);
 void bsdmem_out_exclude(struct bsdmem_out *o,
 			void (*exclude)(const void *, size_t, void *),
@@ -74,12 +139,15 @@ void bsdmem_out_exclude(struct bsdmem_out *o,
 /* the dumping thread's side */
 u8 *bsdmem_out_first(struct bsdmem_out *o);
 int bsdmem_out_put(struct bsdmem_out *o, size_t len, u8 **next);
+int bsdmem_out_put_at(struct bsdmem_out *o, size_t len, u64 at, u8 **next);
 void bsdmem_out_end(struct bsdmem_out *o, int result);
 /* the caller's side */
 int bsdmem_out_run(struct bsdmem_out *o);
 void bsdmem_out_stop(struct bsdmem_out *o);
 
 /* bsdmem_compress.c: the output stream, into those buffers */
+int bsdmem_gzip_level_get(void);
+int bsdmem_zstd_level_get(void);
 struct bsdmem_stream;
 struct bsdmem_stream *bsdmem_stream_open(struct bsdmem_out *out,
 					 int compression);

@@ -15,9 +15,11 @@
 struct bsdmem_dump {
 	struct bsdmem_out	*out;		/* what the caller writes */
 	int			compression;
+	bool			kdump;		/* MEM_KERNELDUMP_KDUMP */
 	struct completion	done;		/* the thread has exited */
 	atomic_t		abort;
-	struct bsdmem_stream	*stream;
+	struct bsdmem_stream	*stream;	/* the ELF core's */
+	struct bsdmem_kdump	*kd;		/* or the kdump container's */
 	void			*page;		/* one bounce page */
 	unsigned long		*bitmap;	/* pfns to dump */
 	unsigned long		nbits;
@@ -26,6 +28,9 @@ struct bsdmem_dump {
 	u64			seg_pages;
 	void			*notes;
 	size_t			notes_len;
+	size_t			vmci_off;	/* VMCOREINFO, in the notes */
+	unsigned int		ncpus;		/* NT_PRSTATUS notes */
+	unsigned int		cpu;		/* the thread's, at the NMIs */
 	u64			kimage_vaddr;
 	u64			kimage_paddr;
 	u64			kimage_len;
@@ -41,6 +46,18 @@ static inline bool bsdmem_dump_aborted(struct bsdmem_dump *d)
 	try_to_freeze();
 	return atomic_read(&d->abort);
 }
+
+/* livedump's progress bar: the pages of the running dump */
+extern atomic64_t bsdmem_pages_planned;
+extern atomic64_t bsdmem_pages_written;
+
+/* bsdmem_dump_kdump.c: the kdump-compressed format writer */
+struct bsdmem_kdump *bsdmem_kdump_open(struct bsdmem_dump *d);
+void bsdmem_kdump_close(struct bsdmem_kdump *k);
+void bsdmem_kdump_exclude(struct bsdmem_kdump *k, struct bsdmem_dump *d,
+			  void (*exclude)(const void *, size_t, void *),
+			  void *arg);
+int bsdmem_kdump_write(struct bsdmem_kdump *k, struct bsdmem_dump *d);
 
 /* bsdmem_dump_plan.c */
 unsigned long bsdmem_dump_max_pfn(void);

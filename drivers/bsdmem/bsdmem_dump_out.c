@@ -87,14 +87,34 @@ unsigned int bsdmem_out_backoff_ms(unsigned int idle)
 	return min(1U << min(idle - 1, 7U), 100U);
 }
 
+/*
+ * How a file takes the dump. The ELF core is one sequential stream. The
+ * kdump container is written in pieces at their offsets (headers, then
+ * page data and descriptors in turn): with positioned writes where the
+ * file has positions, in makedumpfile's flattened format where it has
+ * none (a pipe, a socket) or every write goes to its end (O_APPEND).
+ */
+enum bsdmem_out_layout bsdmem_out_layout_for(bool kdump, bool stream,
+					     bool append)
+{
+	if (!kdump)
+		return BSDMEM_OUT_SEQ;
+	return stream || append ? BSDMEM_OUT_FLAT : BSDMEM_OUT_AT;
+}
+
 /* ---- the buffers between the thread and the caller ---- */
 
 struct bsdmem_out {
 	struct file		*file;
+	enum bsdmem_out_layout	layout;
 	loff_t			pos;
+	loff_t			base;		/* BSDMEM_OUT_AT: offset 0 */
+	loff_t			end;		/* and past the furthest write */
+	bool			flat_started;
 	wait_queue_head_t	wq;		/* both sides sleep here */
 	u8			*buf[BSDMEM_OUT_BUFS];
 	size_t			len[BSDMEM_OUT_BUFS];
+	u64			at[BSDMEM_OUT_BUFS];	/* offset in the dump */
 	unsigned long		filled;		/* buffers handed over */
 	unsigned long		written;	/* buffers written out */
 	bool			ended;		/* the thread is done: result */
@@ -102,15 +122,20 @@ struct bsdmem_out {
 	bool			stopped;	/* the caller gave up */
 };
 
-struct bsdmem_out *bsdmem_out_alloc(struct file *file)
+struct bsdmem_out *bsdmem_out_alloc(struct file *file, bool kdump)
 {
 	struct bsdmem_out *o = kzalloc(sizeof(*o), GFP_KERNEL);
+	bool stream = file->f_mode & FMODE_STREAM;
 	unsigned int i;
 
 	if (!o)
 		return NULL;
 	o->file = file;
-	o->pos = (file->f_mode & FMODE_STREAM) ? 0 : file->f_pos;
+	o->layout = bsdmem_out_layout_for(kdump, stream,
+					  file->f_flags & O_APPEND);
+	o->pos = stream ? 0 : file->f_pos;
+	o->base = o->pos;
+	o->end = o->pos;
 	init_waitqueue_head(&o->wq);
 	for (i = 0; i < BSDMEM_OUT_BUFS; i++) {
 		o->buf[i] = vmalloc(BSDMEM_OUT_LEN);
@@ -159,17 +184,19 @@ static bool bsdmem_out_room(struct bsdmem_out *o, unsigned long n)
 }
 
 /*
- * Hand the buffer being filled (len bytes of it) to the caller, and, if
- * next is given, wait for an empty one. The wait does not count as load
- * or a hung task (a dump into a stopped reader may wait for hours) and
- * lets the freezer in. -EINTR once the caller has given up.
+ * Hand the buffer being filled (len bytes of it, for offset at of the
+ * dump; a sequential stream ignores it) to the caller, and, if next is
+ * given, wait for an empty one. The wait does not count as load or a hung
+ * task (a dump into a stopped reader may wait for hours) and lets the
+ * freezer in. -EINTR once the caller has given up.
  */
-int bsdmem_out_put(struct bsdmem_out *o, size_t len, u8 **next)
+int bsdmem_out_put_at(struct bsdmem_out *o, size_t len, u64 at, u8 **next)
 {
 	unsigned long n = o->filled;
 
 	if (len) {
 		o->len[n % BSDMEM_OUT_BUFS] = len;
+		o->at[n % BSDMEM_OUT_BUFS] = at;
 		/* the buffer and its length before the count the caller reads */
 		smp_store_release(&o->filled, ++n);
 		wake_up(&o->wq);
@@ -182,6 +209,11 @@ int bsdmem_out_put(struct bsdmem_out *o, size_t len, u8 **next)
 		return -EINTR;
 	*next = o->buf[n % BSDMEM_OUT_BUFS];
 	return 0;
+}
+
+int bsdmem_out_put(struct bsdmem_out *o, size_t len, u8 **next)
+{
+	return bsdmem_out_put_at(o, len, 0, next);
 }
 
 /* The thread is done: with 0, everything it filled has been handed over. */
@@ -378,6 +410,66 @@ static int bsdmem_out_write(struct bsdmem_out *o, const u8 *buf, size_t len)
 	return 0;
 }
 
+/* The flattened format's header, once, before its first piece. */
+static int bsdmem_out_flat_start(struct bsdmem_out *o)
+{
+	void *hdr = kmalloc(BSDMEM_FLAT_HDR_LEN, GFP_KERNEL);
+	int ret;
+
+	if (!hdr)
+		return -ENOMEM;
+	bsdmem_flat_header(hdr);
+	ret = bsdmem_out_write(o, hdr, BSDMEM_FLAT_HDR_LEN);
+	kfree(hdr);
+	o->flat_started = !ret;
+	return ret;
+}
+
+/*
+ * One filled buffer, where the layout puts it: next in the stream; at its
+ * offset from where the file position stood; or as the next piece of the
+ * flattened format, after the format's header if it is the first.
+ */
+static int bsdmem_out_piece(struct bsdmem_out *o, const u8 *buf, size_t len,
+			    u64 at)
+{
+	u8 hdr[BSDMEM_FLAT_PIECE_LEN];
+	int ret;
+
+	switch (o->layout) {
+	case BSDMEM_OUT_AT:
+		o->pos = o->base + at;
+		ret = bsdmem_out_write(o, buf, len);
+		o->end = max(o->end, o->pos);
+		return ret;
+	case BSDMEM_OUT_FLAT:
+		if (!o->flat_started) {
+			ret = bsdmem_out_flat_start(o);
+			if (ret)
+				return ret;
+		}
+		bsdmem_flat_piece(hdr, at, len);
+		ret = bsdmem_out_write(o, hdr, sizeof(hdr));
+		if (ret)
+			return ret;
+		break;
+	case BSDMEM_OUT_SEQ:
+		break;
+	}
+	return bsdmem_out_write(o, buf, len);
+}
+
+/* The end of a complete dump: the flattened format's end mark. */
+static int bsdmem_out_finish(struct bsdmem_out *o)
+{
+	u8 hdr[BSDMEM_FLAT_PIECE_LEN];
+
+	if (o->layout != BSDMEM_OUT_FLAT)
+		return 0;
+	bsdmem_flat_piece(hdr, -1, -1);
+	return bsdmem_out_write(o, hdr, sizeof(hdr));
+}
+
 static bool bsdmem_out_ready(struct bsdmem_out *o, unsigned long n)
 {
 	/* pairs with the thread's release of ended */
@@ -406,9 +498,10 @@ static int bsdmem_out_loop(struct bsdmem_out *o)
 			return o->result;
 		/* the buffer and its length are there once filled counts it */
 		if (smp_load_acquire(&o->filled) == n)
-			return 0;
-		ret = bsdmem_out_write(o, o->buf[n % BSDMEM_OUT_BUFS],
-				       o->len[n % BSDMEM_OUT_BUFS]);
+			return bsdmem_out_finish(o);
+		ret = bsdmem_out_piece(o, o->buf[n % BSDMEM_OUT_BUFS],
+				       o->len[n % BSDMEM_OUT_BUFS],
+				       o->at[n % BSDMEM_OUT_BUFS]);
 		if (ret)
 			return ret;
 		/* done with the buffer before the thread may fill it again */
@@ -430,6 +523,6 @@ int bsdmem_out_run(struct bsdmem_out *o)
 	int ret = bsdmem_out_loop(o);
 
 	if (!(o->file->f_mode & FMODE_STREAM))
-		o->file->f_pos = o->pos;
+		o->file->f_pos = o->layout == BSDMEM_OUT_AT ? o->end : o->pos;
 	return ret;
 }

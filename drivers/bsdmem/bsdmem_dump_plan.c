@@ -305,7 +305,11 @@ static void bsdmem_plan_exclude_self(struct bsdmem_dump *d)
 	bsdmem_exclude_range(d->bitmap, BITS_TO_LONGS(d->nbits) * sizeof(long), d);
 	bsdmem_exclude_range(d->segs, BSDMEM_MAX_SEGS * sizeof(*d->segs), d);
 	bsdmem_exclude_range(d->page, PAGE_SIZE, d);
-	bsdmem_stream_exclude(d->stream, bsdmem_exclude_range, d);
+	bsdmem_out_exclude(d->out, bsdmem_exclude_range, d);
+	if (d->stream)
+		bsdmem_stream_exclude(d->stream, bsdmem_exclude_range, d);
+	if (d->kd)
+		bsdmem_kdump_exclude(d->kd, d, bsdmem_exclude_range, d);
 }
 
 /*

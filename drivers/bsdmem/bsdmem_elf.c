@@ -58,6 +58,15 @@ size_t bsdmem_elf_note_total(const void *note, size_t avail)
 	return len <= avail ? len : 0;
 }
 
+/* Where a complete note's descriptor starts in it; its size in *descsz. */
+size_t bsdmem_elf_note_desc(const void *note, size_t *descsz)
+{
+	const struct elf64_note *n = note;
+
+	*descsz = n->n_descsz;
+	return sizeof(*n) + ALIGN((size_t)n->n_namesz, 4);
+}
+
 /*
  * ELF_CORE_COPY_REGS needs an unexported helper for the inactive GS base;
  * a dump of a running kernel has no use for segment bases anyway.

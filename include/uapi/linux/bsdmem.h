@@ -71,9 +71,24 @@ struct mem_extract {
 #define KERNELDUMP_COMP_GZIP	1
 #define KERNELDUMP_COMP_ZSTD	2
 
+/*
+ * Linux extension, in mem_livedump_arg.flags (a FreeBSD caller passes 0
+ * and gets the ELF core): write the kdump-compressed ("KDUMP", diskdump)
+ * format that makedumpfile writes, which crash, drgn and makedumpfile
+ * open as it is. Each page is compressed on its own: zlib for
+ * KERNELDUMP_COMP_GZIP, zstd for KERNELDUMP_COMP_ZSTD, none for
+ * KERNELDUMP_COMP_NONE. A file that takes positioned writes (a regular
+ * file or block device, not O_APPEND) gets the standard layout; a pipe or
+ * socket gets makedumpfile's flattened format, which
+ * "makedumpfile -R FILE < STREAM" turns into the standard one. The bit is
+ * taken from the top, away from any flag FreeBSD may define; every other
+ * bit is still EINVAL.
+ */
+#define MEM_KERNELDUMP_KDUMP	(1 << 30)
+
 struct mem_livedump_arg {
 	int		fd;		/* input */
-	int		flags;		/* input, must be 0 */
+	int		flags;		/* input: 0, or MEM_KERNELDUMP_KDUMP */
 	__u8		compression;	/* input, KERNELDUMP_COMP_* */
 	__u8		pad1[7];
 	__aligned_u64	pad2[2];

@@ -4,10 +4,13 @@
  * block device, for the host to read back. The first 4 KiB of the device
  * get an index, one line per dump: "name offset length".
  *
- *   dump-to-disk [-S] /dev/vda [whole.zst|core|core.gz|core.zst]...
+ *   dump-to-disk [-S] /dev/vda [NAME]...
  *
- * With names, only those dumps are taken (the smoke level takes one), in
- * the order above. whole.zst is a whole-RAM dump (bsdmem's dump_whole_ram
+ * NAME is whole.zst, core, core.gz, core.zst (the ELF core), or kdump,
+ * kdump.gz, kdump.zst, kdump-flat.gz (the kdump-compressed format:
+ * MEM_KERNELDUMP_KDUMP; the flat one through a pipe, so in makedumpfile's
+ * flattened format, which a child copies to the disk). With names, only
+ * those dumps are taken (the smoke level takes one), in that order. whole.zst is a whole-RAM dump (bsdmem's dump_whole_ram
  * parameter set for it), taken only when named: the differential reader
  * check compares a minidump with it. With -S the first dump is taken
  * while the spinner module (tools/testing/spinner) spins on its CPU with
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/bsdmem.h>
 
@@ -103,13 +107,91 @@ static void spin_end(void)
 		perror("dump-to-disk: sched_setaffinity (kthreadd)");
 }
 
+/*
+ * A child that copies the read end of a pipe to the disk from off on, and
+ * then reports how many bytes it copied through report.
+ */
+static pid_t pipe_to_disk(const int data[2], int disk, off_t off,
+			  const int report[2])
+{
+	static char buf[1 << 16];
+	long long total = 0;
+	pid_t pid = fork();
+	int in = data[0];
+	ssize_t n;
+
+	if (pid)
+		return pid;
+	/* the end of the data is when no one else holds its write end */
+	close(data[1]);
+	close(report[0]);
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		if (pwrite(disk, buf, n, off + total) != n) {
+			perror("dump-to-disk: pwrite");
+			_exit(1);
+		}
+		total += n;
+	}
+	if (n < 0 || write(report[1], &total, sizeof(total)) != sizeof(total)) {
+		perror("dump-to-disk: pipe");
+		_exit(1);
+	}
+	_exit(0);
+}
+
+/*
+ * One dump through a pipe: returns the ioctl's result (errno in *err) and
+ * sets *end past what the child wrote.
+ */
+static int dump_through_pipe(int mem, struct mem_livedump_arg *a, int disk,
+			     off_t off, off_t *end, int *err)
+{
+	int data[2], report[2], status, ret;
+	long long total = -1;
+	pid_t pid;
+
+	if (pipe(data) || pipe(report)) {
+		perror("dump-to-disk: pipe");
+		return -1;
+	}
+	pid = pipe_to_disk(data, disk, off, report);
+	if (pid < 0) {
+		perror("dump-to-disk: fork");
+		return -1;
+	}
+	close(data[0]);
+	close(report[1]);
+	a->fd = data[1];
+	ret = ioctl(mem, MEM_KERNELDUMP, a);
+	*err = errno;
+	close(data[1]);
+	if (read(report[0], &total, sizeof(total)) != sizeof(total))
+		total = -1;
+	close(report[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) || total < 0) {
+		fprintf(stderr, "dump-to-disk: the pipe's copy failed\n");
+		return -1;
+	}
+	*end = off + total;
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct { const char *name; int comp, whole; } kinds[] = {
-		{ "whole.zst", KERNELDUMP_COMP_ZSTD, 1 },
-		{ "core", KERNELDUMP_COMP_NONE, 0 },
-		{ "core.gz", KERNELDUMP_COMP_GZIP, 0 },
-		{ "core.zst", KERNELDUMP_COMP_ZSTD, 0 },
+	static const struct {
+		const char *name;
+		int comp, whole, flags, pipe;
+	} kinds[] = {
+		{ "whole.zst", KERNELDUMP_COMP_ZSTD, 1, 0, 0 },
+		{ "core", KERNELDUMP_COMP_NONE, 0, 0, 0 },
+		{ "core.gz", KERNELDUMP_COMP_GZIP, 0, 0, 0 },
+		{ "core.zst", KERNELDUMP_COMP_ZSTD, 0, 0, 0 },
+		{ "kdump", KERNELDUMP_COMP_NONE, 0, MEM_KERNELDUMP_KDUMP, 0 },
+		{ "kdump.gz", KERNELDUMP_COMP_GZIP, 0, MEM_KERNELDUMP_KDUMP, 0 },
+		{ "kdump.zst", KERNELDUMP_COMP_ZSTD, 0, MEM_KERNELDUMP_KDUMP, 0 },
+		{ "kdump-flat.gz", KERNELDUMP_COMP_GZIP, 0,
+		  MEM_KERNELDUMP_KDUMP, 1 },
 	};
 	char index[4096] = "";
 	off_t off = 1 << 20;
@@ -143,9 +225,10 @@ int main(int argc, char **argv)
 	}
 	for (unsigned int i = 0; i < ARRAY_SIZE(kinds); i++) {
 		struct mem_livedump_arg a = { .fd = disk,
+					      .flags = kinds[i].flags,
 					      .compression = kinds[i].comp };
-		off_t end;
-		int ret, err;
+		off_t end = off;
+		int ret, err = EIO;
 
 		if (!want[i])
 			continue;
@@ -157,8 +240,13 @@ int main(int argc, char **argv)
 			return 1;
 		if (spin && spin_start())
 			return 1;
-		ret = ioctl(mem, MEM_KERNELDUMP, &a);
-		err = errno;
+		if (kinds[i].pipe) {
+			ret = dump_through_pipe(mem, &a, disk, off, &end, &err);
+		} else {
+			ret = ioctl(mem, MEM_KERNELDUMP, &a);
+			err = errno;
+			end = lseek(disk, 0, SEEK_CUR);
+		}
 		if (spin)
 			spin_end();
 		spin = 0;
@@ -169,7 +257,6 @@ int main(int argc, char **argv)
 			return 1;
 		if (ret)
 			return 1;
-		end = lseek(disk, 0, SEEK_CUR);
 		snprintf(index + strlen(index), sizeof(index) - strlen(index),
 			 "%s %lld %lld\n", kinds[i].name, (long long)off,
 			 (long long)(end - off));

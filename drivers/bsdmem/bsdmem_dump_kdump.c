@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kdump-compressed format writer (MEM_KERNELDUMP_KDUMP): the pages
+ * and notes of the plan, in the container bsdmem_kdump.c lays out, each
+ * page compressed on its own (bsdmem_pagecomp.c). The output layer puts
+ * each piece at its offset, or frames it for a stream.
+ *
+ * The headers, the notes and both bitmaps go first: the plan fixes them.
+ * Then page data and descriptors in turn: the data region grows behind
+ * the shared zero page, and the descriptors of the pages written so far
+ * go out each time BSDMEM_KDUMP_DESCS of them are ready, so memory for
+ * them stays bounded whatever the size of the dump. A page that cannot
+ * be read or is all zeros points at the zero page, as makedumpfile's do.
+ *
+ * The kernel image needs no segment of its own here: readers translate
+ * its addresses with phys_base (the sub header, and VMCOREINFO).
+ */
+#include <linux/bitmap.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/utsname.h>
+#include <linux/vmalloc.h>
+#include <asm/page.h>
+#include "bsdmem.h"
+#include "bsdmem_dump.h"
+#include "bsdmem_dump_int.h"
+
+#define BSDMEM_KDUMP_DESCS	(SZ_64K / BSDMEM_KDUMP_DESC_LEN)
+
+struct bsdmem_kdump {
+	struct bsdmem_pagecomp	*pc;
+	unsigned long		*ram;		/* the first bitmap */
+	u8			*descs;		/* not yet handed over */
+	unsigned int		ndescs;
+	u64			desc_at;	/* the offset of descs[0] */
+	u8			*spill;		/* a page that did not fit buf */
+	/* the output buffer being filled */
+	struct bsdmem_out	*out;
+	u8			*buf;
+	size_t			used;
+	u64			at;		/* the offset of buf[0] */
+	u64			data_at;	/* the next page's data */
+	u64			zero_at;	/* the shared zero page */
+};
+
+/* ---- pieces at offsets ---- */
+
+/* Hand over what buf holds; go on in an empty buffer at offset at. */
+static int bsdmem_kd_seek(struct bsdmem_kdump *k, u64 at)
+{
+	int ret = 0;
+
+	if (k->used)
+		ret = bsdmem_out_put_at(k->out, k->used, k->at, &k->buf);
+	k->used = 0;
+	k->at = at;
+	return ret;
+}
+
+/* buf took n more bytes; hand it over once full. */
+static int bsdmem_kd_took(struct bsdmem_kdump *k, size_t n)
+{
+	k->used += n;
+	if (k->used < BSDMEM_OUT_LEN)
+		return 0;
+	return bsdmem_kd_seek(k, k->at + BSDMEM_OUT_LEN);
+}
+
+/* Append len bytes of p (NULL: zeros) at the current offset. */
+static int bsdmem_kd_put(struct bsdmem_kdump *k, const void *p, size_t len)
+{
+	int ret;
+
+	while (len) {
+		size_t n = min(len, BSDMEM_OUT_LEN - k->used);
+
+		if (p) {
+			memcpy(k->buf + k->used, p, n);
+			p += n;
+		} else {
+			memset(k->buf + k->used, 0, n);
+		}
+		len -= n;
+		ret = bsdmem_kd_took(k, n);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- set up ---- */
+
+struct bsdmem_kdump *bsdmem_kdump_open(struct bsdmem_dump *d)
+{
+	struct bsdmem_kdump *k = kzalloc(sizeof(*k), GFP_KERNEL);
+	int ret = -ENOMEM;
+
+	if (!k)
+		return ERR_PTR(-ENOMEM);
+	k->out = d->out;
+	k->buf = bsdmem_out_first(d->out);
+	k->ram = vzalloc(BITS_TO_LONGS(d->nbits) * sizeof(long));
+	k->descs = kvmalloc(BSDMEM_KDUMP_DESCS * BSDMEM_KDUMP_DESC_LEN,
+			    GFP_KERNEL);
+	k->spill = (void *)__get_free_page(GFP_KERNEL);
+	if (!k->ram || !k->descs || !k->spill)
+		goto err;
+	k->pc = bsdmem_pagecomp_open(d->compression);
+	if (IS_ERR(k->pc)) {
+		ret = PTR_ERR(k->pc);
+		k->pc = NULL;
+		goto err;
+	}
+	return k;
+err:
+	bsdmem_kdump_close(k);
+	return ERR_PTR(ret);
+}
+
+void bsdmem_kdump_close(struct bsdmem_kdump *k)
+{
+	if (k->pc)
+		bsdmem_pagecomp_close(k->pc);
+	free_page((unsigned long)k->spill);
+	kvfree(k->descs);
+	vfree(k->ram);
+	kfree(k);
+}
+
+void bsdmem_kdump_exclude(struct bsdmem_kdump *k, struct bsdmem_dump *d,
+			  void (*exclude)(const void *, size_t, void *),
+			  void *arg)
+{
+	exclude(k->ram, BITS_TO_LONGS(d->nbits) * sizeof(long), arg);
+	exclude(k->descs, BSDMEM_KDUMP_DESCS * BSDMEM_KDUMP_DESC_LEN, arg);
+	exclude(k->spill, PAGE_SIZE, arg);
+	bsdmem_pagecomp_exclude(k->pc, exclude, arg);
+}
+
+/* ---- headers and bitmaps ---- */
+
+static int bsdmem_kd_mark_ram(struct resource *res, void *arg)
+{
+	struct bsdmem_dump *d = arg;
+	unsigned long start = PFN_UP(res->start);
+	unsigned long end = min(PFN_DOWN(res->end + 1), d->nbits);
+
+	if (start < end)
+		bitmap_set(d->kd->ram, start, end - start);
+	return 0;
+}
+
+static int bsdmem_kd_headers(struct bsdmem_kdump *k, struct bsdmem_dump *d,
+			     const struct bsdmem_kdump_layout *l)
+{
+	struct bsdmem_kdump_info i = {
+		.uts = init_utsname(),
+		.status = bsdmem_pagecomp_status(d->compression),
+		.current_cpu = d->cpu,
+		.nr_cpus = d->ncpus,
+		.dump_level = BSDMEM_KDUMP_LEVEL,
+		.phys_base = phys_base,
+	};
+	size_t len = bsdmem_kdump_headers_size(l), descsz;
+	struct timespec64 now;
+	void *hdr;
+	int ret;
+
+	ktime_get_real_ts64(&now);
+	i.tv_sec = now.tv_sec;
+	i.tv_usec = now.tv_nsec / NSEC_PER_USEC;
+	i.vmcoreinfo_off = d->vmci_off +
+			   bsdmem_elf_note_desc(d->notes + d->vmci_off, &descsz);
+	i.vmcoreinfo_len = descsz;
+	hdr = kvmalloc(len, GFP_KERNEL);
+	if (!hdr)
+		return -ENOMEM;
+	ret = bsdmem_kdump_build_headers(hdr, l, &i, d->notes);
+	if (!ret)
+		ret = bsdmem_kd_put(k, hdr, len);
+	kvfree(hdr);
+	return ret;
+}
+
+/* One bitmap, padded with zeros to its blocks. */
+static int bsdmem_kd_bitmap(struct bsdmem_kdump *k, const unsigned long *map,
+			    unsigned long nbits, u64 blocks)
+{
+	size_t len = BITS_TO_LONGS(nbits) * sizeof(long);
+	int ret = bsdmem_kd_put(k, map, len);
+
+	return ret ?: bsdmem_kd_put(k, NULL, blocks * PAGE_SIZE - len);
+}
+
+/* ---- pages ---- */
+
+static int bsdmem_kd_flush_descs(struct bsdmem_kdump *k)
+{
+	size_t len = k->ndescs * BSDMEM_KDUMP_DESC_LEN;
+	int ret;
+
+	if (!k->ndescs)
+		return 0;
+	ret = bsdmem_kd_seek(k, k->desc_at);
+	if (!ret)
+		ret = bsdmem_kd_put(k, k->descs, len);
+	if (!ret)
+		ret = bsdmem_kd_seek(k, k->data_at);
+	k->desc_at += len;
+	k->ndescs = 0;
+	return ret;
+}
+
+static int bsdmem_kd_desc(struct bsdmem_kdump *k, u64 at, u32 size, u32 flags)
+{
+	bsdmem_kdump_desc_put(k->descs + k->ndescs * BSDMEM_KDUMP_DESC_LEN,
+			      at, size, flags);
+	if (++k->ndescs < BSDMEM_KDUMP_DESCS)
+		return 0;
+	return bsdmem_kd_flush_descs(k);
+}
+
+/*
+ * One page: read (uncompressed: straight into the output buffer), then
+ * compressed into the output buffer where a whole page fits, else into
+ * the spill page and copied.
+ */
+static int bsdmem_kd_page(struct bsdmem_kdump *k, struct bsdmem_dump *d,
+			  unsigned long pfn)
+{
+	bool room = BSDMEM_OUT_LEN - k->used >= PAGE_SIZE;
+	u8 *dst = room ? k->buf + k->used : k->spill;
+	u8 *src = d->compression == KERNELDUMP_COMP_NONE ? dst : d->page;
+	u64 at = k->data_at;
+	size_t n;
+	u32 flags;
+	int ret;
+
+	if (!bsdmem_dump_read_pfn(pfn, src) || !memchr_inv(src, 0, PAGE_SIZE))
+		return bsdmem_kd_desc(k, k->zero_at, PAGE_SIZE, 0);
+	if (src == dst) {
+		n = PAGE_SIZE;
+		flags = 0;
+	} else {
+		n = bsdmem_pagecomp_page(k->pc, src, dst, &flags);
+	}
+	ret = room ? bsdmem_kd_took(k, n) : bsdmem_kd_put(k, dst, n);
+	if (ret)
+		return ret;
+	k->data_at += n;
+	return bsdmem_kd_desc(k, at, n, flags);
+}
+
+static int bsdmem_kd_pages(struct bsdmem_kdump *k, struct bsdmem_dump *d,
+			   const struct bsdmem_kdump_layout *l)
+{
+	unsigned long pfn;
+	int ret;
+
+	k->desc_at = l->desc_off;
+	k->zero_at = l->data_off;
+	k->data_at = l->data_off + PAGE_SIZE;
+	ret = bsdmem_kd_seek(k, l->data_off);
+	if (!ret)
+		ret = bsdmem_kd_put(k, NULL, PAGE_SIZE);
+	if (ret)
+		return ret;
+	for_each_set_bit(pfn, d->bitmap, d->nbits) {
+		ret = bsdmem_kd_page(k, d, pfn);
+		atomic64_inc(&bsdmem_pages_written);
+		if (!ret && bsdmem_dump_aborted(d))
+			ret = -EINTR;
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	return bsdmem_kd_flush_descs(k);
+}
+
+/* The whole container, after the plan; the last buffer handed over too. */
+int bsdmem_kdump_write(struct bsdmem_kdump *k, struct bsdmem_dump *d)
+{
+	struct bsdmem_kdump_layout l;
+	int ret;
+
+	walk_iomem_res_desc(IORES_DESC_NONE,
+			    IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, 0, -1, d,
+			    bsdmem_kd_mark_ram);
+	bsdmem_kdump_layout(&l, d->nbits, d->notes_len,
+			    bitmap_weight(d->bitmap, d->nbits));
+	atomic64_set(&bsdmem_pages_planned, l.npages);
+	ret = bsdmem_kd_headers(k, d, &l);
+	if (!ret)
+		ret = bsdmem_kd_bitmap(k, k->ram, d->nbits, l.bitmap_blocks / 2);
+	if (!ret)
+		ret = bsdmem_kd_bitmap(k, d->bitmap, d->nbits,
+				       l.bitmap_blocks / 2);
+	if (!ret)
+		ret = bsdmem_kd_pages(k, d, &l);
+	if (!ret)
+		ret = bsdmem_out_put_at(k->out, k->used, k->at, NULL);
+	return ret;
+}
