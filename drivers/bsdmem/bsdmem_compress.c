@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The output stream of a live dump: plain, gzip (the kernel's zlib deflate
- * in RFC 1952 framing) or zstd (the kernel's zstd stream API, one frame
- * with a checksum), produced strictly sequentially so that pipes and
- * sockets work as well as regular files. The dumping thread runs it; its
- * output goes into the buffers that the caller writes to its file
- * (bsdmem_dump_out.c).
+ * The output stream of the ELF core: plain, gzip or zstd, produced
+ * strictly sequentially so that pipes and sockets work as well as regular
+ * files. The dumping thread fills it; its output goes into the buffers
+ * that the caller writes to its file (bsdmem_dump_out.c).
+ *
+ * Compressed, the input is cut into chunks of BSDMEM_CHUNK_LEN bytes,
+ * each compressed on its own by a worker (bsdmem_par.c) into a gzip
+ * member or a zstd frame with its checksum; gzip -d and zstd -d read the
+ * concatenation as one file. Chunks end where the input's length says,
+ * never where a worker does: the output is the same bytes whatever the
+ * number of workers.
  */
-#include <linux/crc32.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
-#include <linux/zlib.h>
-#include <linux/zstd.h>
 #include "bsdmem.h"
 #include "bsdmem_dump.h"
 
@@ -36,18 +37,16 @@ int bsdmem_zstd_level_get(void)
 	return clamp(READ_ONCE(bsdmem_zstd_level), 1, 19);
 }
 
+#define BSDMEM_CHUNK_LEN	SZ_1M
+
 struct bsdmem_stream {
-	struct bsdmem_out *sink;
-	int		comp;
-	int		err;
-	u8		*out;		/* the sink's buffer being filled */
-	size_t		used;
-	u32		crc;
-	u64		total_in;
-	struct z_stream_s zs;
-	void		*zws;
-	size_t		zws_len;
-	zstd_cstream	*zcs;
+	struct bsdmem_out	*sink;
+	int			comp;
+	int			err;
+	u8			*out;		/* the sink's buffer being filled */
+	size_t			used;
+	struct bsdmem_par	*par;		/* compressed: the workers */
+	struct bsdmem_par_job	*job;		/* the chunk being filled */
 };
 
 /* RFC 1952: magic, deflate, no flags, no mtime, no extra flags, Unix. */
@@ -85,11 +84,6 @@ static int bsdmem_stream_flush(struct bsdmem_stream *s)
 	return ret;
 }
 
-static int bsdmem_stream_room(struct bsdmem_stream *s)
-{
-	return s->used == BSDMEM_OUT_LEN ? bsdmem_stream_flush(s) : 0;
-}
-
 static int bsdmem_plain_write(struct bsdmem_stream *s, const void *buf,
 			      size_t len)
 {
@@ -102,199 +96,160 @@ static int bsdmem_plain_write(struct bsdmem_stream *s, const void *buf,
 		s->used += n;
 		buf += n;
 		len -= n;
-		ret = bsdmem_stream_room(s);
-		if (ret)
-			return ret;
+		if (s->used == BSDMEM_OUT_LEN) {
+			ret = bsdmem_stream_flush(s);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }
 
-static int bsdmem_gzip_run(struct bsdmem_stream *s, int flush)
+/* A worker: one chunk into one member or frame. */
+static int bsdmem_stream_run(struct bsdmem_par_job *job, void *arg)
 {
-	int zret, ret;
-
-	for (;;) {
-		s->zs.next_out = s->out + s->used;
-		s->zs.avail_out = BSDMEM_OUT_LEN - s->used;
-		zret = zlib_deflate(&s->zs, flush);
-		s->used = BSDMEM_OUT_LEN - s->zs.avail_out;
-		if (zret == Z_STREAM_END)
-			return 0;
-		if (zret != Z_OK && zret != Z_BUF_ERROR)
-			return -EIO;
-		if (flush == Z_NO_FLUSH && !s->zs.avail_in && s->zs.avail_out)
-			return 0;
-		ret = bsdmem_stream_flush(s);
-		if (ret)
-			return ret;
-	}
+	job->out_len = bsdmem_codec_run(job->codec, job->in, job->in_len,
+					job->out, job->out_cap);
+	return job->out_len ? 0 : -EIO;
 }
 
-static int bsdmem_gzip_write(struct bsdmem_stream *s, const void *buf,
-			     size_t len)
+/* The oldest compressed chunk, waited for and written out. */
+static int bsdmem_stream_emit(struct bsdmem_stream *s,
+			      struct bsdmem_par_job *job)
 {
-	s->crc = crc32_le(s->crc, buf, len);
-	s->zs.next_in = buf;
-	s->zs.avail_in = len;
-	return bsdmem_gzip_run(s, Z_NO_FLUSH);
+	return job->err ?: bsdmem_plain_write(s, job->out, job->out_len);
 }
 
-static int bsdmem_zstd_write(struct bsdmem_stream *s, const void *buf,
-			     size_t len)
+/* The chunk to fill: the current one, or a free one. */
+static int bsdmem_stream_chunk(struct bsdmem_stream *s)
 {
-	zstd_in_buffer in = { .src = buf, .size = len, .pos = 0 };
-	zstd_out_buffer out;
-	size_t zret;
 	int ret;
 
-	while (in.pos < in.size) {
-		out.dst = s->out + s->used;
-		out.size = BSDMEM_OUT_LEN - s->used;
-		out.pos = 0;
-		zret = zstd_compress_stream(s->zcs, &out, &in);
-		if (zstd_is_error(zret))
-			return -EIO;
-		s->used += out.pos;
-		ret = bsdmem_stream_room(s);
+	if (s->job)
+		return 0;
+	if (bsdmem_par_full(s->par)) {
+		ret = bsdmem_stream_emit(s, bsdmem_par_collect(s->par));
 		if (ret)
 			return ret;
 	}
+	s->job = bsdmem_par_job(s->par);
+	s->job->in_len = 0;
+	return 0;
+}
+
+static void bsdmem_stream_submit(struct bsdmem_stream *s)
+{
+	bsdmem_par_submit(s->par);
+	s->job = NULL;
+}
+
+/*
+ * Room for len contiguous bytes of input (len <= PAGE_SIZE), to be read
+ * into straight from memory: in the sink's buffer when plain, else in the
+ * chunk. An ERR_PTR() on error. bsdmem_stream_commit() then takes them.
+ */
+void *bsdmem_stream_reserve(struct bsdmem_stream *s, size_t len)
+{
+	if (s->err)
+		return ERR_PTR(s->err);
+	if (!s->par) {
+		if (BSDMEM_OUT_LEN - s->used < len)
+			s->err = bsdmem_stream_flush(s);
+		return s->err ? ERR_PTR(s->err) : s->out + s->used;
+	}
+	if (s->job && BSDMEM_CHUNK_LEN - s->job->in_len < len)
+		bsdmem_stream_submit(s);
+	s->err = bsdmem_stream_chunk(s);
+	return s->err ? ERR_PTR(s->err) : s->job->in + s->job->in_len;
+}
+
+int bsdmem_stream_commit(struct bsdmem_stream *s, size_t len)
+{
+	if (s->err)
+		return s->err;
+	if (!s->par) {
+		s->used += len;
+		if (s->used == BSDMEM_OUT_LEN)
+			s->err = bsdmem_stream_flush(s);
+		return s->err;
+	}
+	s->job->in_len += len;
+	if (s->job->in_len == BSDMEM_CHUNK_LEN)
+		bsdmem_stream_submit(s);
 	return 0;
 }
 
 int bsdmem_stream_write(struct bsdmem_stream *s, const void *buf, size_t len)
 {
+	size_t n;
+
 	if (s->err)
 		return s->err;
-	s->total_in += len;
-	switch (s->comp) {
-	case KERNELDUMP_COMP_GZIP:
-		s->err = bsdmem_gzip_write(s, buf, len);
-		break;
-	case KERNELDUMP_COMP_ZSTD:
-		s->err = bsdmem_zstd_write(s, buf, len);
-		break;
-	default:
+	if (!s->par) {
 		s->err = bsdmem_plain_write(s, buf, len);
+		return s->err;
 	}
-	return s->err;
-}
-
-static int bsdmem_zstd_finish(struct bsdmem_stream *s)
-{
-	zstd_out_buffer out;
-	size_t left;
-	int ret;
-
-	do {
-		out.dst = s->out + s->used;
-		out.size = BSDMEM_OUT_LEN - s->used;
-		out.pos = 0;
-		left = zstd_end_stream(s->zcs, &out);
-		if (zstd_is_error(left))
-			return -EIO;
-		s->used += out.pos;
-		ret = left ? bsdmem_stream_flush(s) : 0;
-		if (ret)
-			return ret;
-	} while (left);
+	while (len) {
+		s->err = bsdmem_stream_chunk(s);
+		if (s->err)
+			return s->err;
+		n = min(len, BSDMEM_CHUNK_LEN - s->job->in_len);
+		memcpy(s->job->in + s->job->in_len, buf, n);
+		buf += n;
+		len -= n;
+		bsdmem_stream_commit(s, n);
+	}
 	return 0;
 }
 
-static int bsdmem_gzip_finish(struct bsdmem_stream *s)
-{
-	int ret;
-
-	s->zs.next_in = NULL;
-	s->zs.avail_in = 0;
-	ret = bsdmem_gzip_run(s, Z_FINISH);
-	if (ret)
-		return ret;
-	if (BSDMEM_OUT_LEN - s->used < BSDMEM_GZIP_TRL_LEN) {
-		ret = bsdmem_stream_flush(s);
-		if (ret)
-			return ret;
-	}
-	bsdmem_gzip_trailer(s->out + s->used, ~s->crc, s->total_in);
-	s->used += BSDMEM_GZIP_TRL_LEN;
-	return 0;
-}
-
-/* End the compressed stream, hand over what is buffered. */
+/* The last chunk, every chunk written out, what is buffered handed over. */
 int bsdmem_stream_finish(struct bsdmem_stream *s)
 {
+	struct bsdmem_par_job *job;
+
 	if (s->err)
 		return s->err;
-	if (s->comp == KERNELDUMP_COMP_GZIP)
-		s->err = bsdmem_gzip_finish(s);
-	else if (s->comp == KERNELDUMP_COMP_ZSTD)
-		s->err = bsdmem_zstd_finish(s);
+	if (s->job && s->job->in_len)
+		bsdmem_stream_submit(s);
+	while (s->par && !s->err && (job = bsdmem_par_collect(s->par)))
+		s->err = bsdmem_stream_emit(s, job);
 	if (!s->err)
 		s->err = bsdmem_out_put(s->sink, s->used, NULL);
 	return s->err;
-}
-
-static int bsdmem_gzip_init(struct bsdmem_stream *s)
-{
-	int level = bsdmem_gzip_level_get();
-
-	s->zws_len = zlib_deflate_workspacesize(-MAX_WBITS, MAX_MEM_LEVEL);
-	s->zws = vzalloc(s->zws_len);
-	if (!s->zws)
-		return -ENOMEM;
-	s->zs.workspace = s->zws;
-	if (zlib_deflateInit2(&s->zs, level, Z_DEFLATED, -MAX_WBITS,
-			      DEF_MEM_LEVEL, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -EINVAL;
-	bsdmem_gzip_header(s->out);
-	s->used = BSDMEM_GZIP_HDR_LEN;
-	s->crc = ~0U;
-	return 0;
-}
-
-static int bsdmem_zstd_init(struct bsdmem_stream *s)
-{
-	int level = bsdmem_zstd_level_get();
-	zstd_parameters params = zstd_get_params(level, 0);
-
-	params.fParams.checksumFlag = 1;
-	params.fParams.contentSizeFlag = 0;
-	s->zws_len = zstd_cstream_workspace_bound(&params.cParams);
-	s->zws = vzalloc(s->zws_len);
-	if (!s->zws)
-		return -ENOMEM;
-	s->zcs = zstd_init_cstream(&params, 0, s->zws, s->zws_len);
-	return s->zcs ? 0 : -EINVAL;
 }
 
 struct bsdmem_stream *bsdmem_stream_open(struct bsdmem_out *sink,
 					 int compression)
 {
 	struct bsdmem_stream *s = kzalloc(sizeof(*s), GFP_KERNEL);
-	int ret = 0;
+	enum bsdmem_codec_kind kind = compression == KERNELDUMP_COMP_GZIP ?
+				      BSDMEM_CODEC_GZIP : BSDMEM_CODEC_ZSTD;
 
 	if (!s)
 		return ERR_PTR(-ENOMEM);
 	s->sink = sink;
 	s->comp = compression;
 	s->out = bsdmem_out_first(sink);
-	if (compression == KERNELDUMP_COMP_GZIP)
-		ret = bsdmem_gzip_init(s);
-	else if (compression == KERNELDUMP_COMP_ZSTD)
-		ret = bsdmem_zstd_init(s);
-	if (ret)
-		goto err;
+	if (compression == KERNELDUMP_COMP_NONE)
+		return s;
+	s->par = bsdmem_par_open(kind, BSDMEM_CHUNK_LEN, BSDMEM_CHUNK_LEN,
+				 bsdmem_codec_bound(kind, BSDMEM_CHUNK_LEN),
+				 bsdmem_stream_run, s);
+	if (IS_ERR(s->par)) {
+		int ret = PTR_ERR(s->par);
+
+		s->par = NULL;
+		bsdmem_stream_close(s);
+		return ERR_PTR(ret);
+	}
 	return s;
-err:
-	bsdmem_stream_close(s);
-	return ERR_PTR(ret);
 }
 
+/* Waits for the workers: nothing runs on the stream's buffers after. */
 void bsdmem_stream_close(struct bsdmem_stream *s)
 {
-	if (s->comp == KERNELDUMP_COMP_GZIP && s->zs.workspace)
-		zlib_deflateEnd(&s->zs);
-	vfree(s->zws);
+	if (s->par)
+		bsdmem_par_close(s->par);
 	kfree(s);
 }
 
@@ -302,6 +257,6 @@ void bsdmem_stream_exclude(struct bsdmem_stream *s,
 			   void (*exclude)(const void *, size_t, void *),
 			   void *arg)
 {
-	if (s->zws)
-		exclude(s->zws, s->zws_len, arg);
+	if (s->par)
+		bsdmem_par_exclude(s->par, exclude, arg);
 }

@@ -274,15 +274,24 @@ static int bsdmem_dump_headers(struct bsdmem_dump *d)
 	return ret;
 }
 
-/* One page of data; pages that cannot be read go out as zeros. */
-static int bsdmem_dump_page(struct bsdmem_dump *d, bool ok)
+/*
+ * One page of data, read straight into the stream (its output buffer, or
+ * the chunk a worker compresses); a page the plan does not want or that
+ * cannot be read goes out as zeros.
+ */
+static int bsdmem_dump_page(struct bsdmem_dump *d, u64 pfn)
 {
-	if (!ok)
-		memset(d->page, 0, PAGE_SIZE);
+	void *p = bsdmem_stream_reserve(d->stream, PAGE_SIZE);
+	bool want = pfn < d->nbits && test_bit(pfn, d->bitmap);
+
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	if (!want || !bsdmem_dump_read_pfn(pfn, p))
+		memset(p, 0, PAGE_SIZE);
 	atomic64_inc(&bsdmem_pages_written);
 	if (bsdmem_dump_aborted(d))
 		return -EINTR;
-	return bsdmem_stream_write(d->stream, d->page, PAGE_SIZE);
+	return bsdmem_stream_commit(d->stream, PAGE_SIZE);
 }
 
 /*
@@ -302,10 +311,7 @@ static int bsdmem_dump_kimage(struct bsdmem_dump *d)
 	int ret;
 
 	for (; pfn < end; pfn++) {
-		bool ok = pfn < d->nbits && test_bit(pfn, d->bitmap) &&
-			  bsdmem_dump_read_pfn(pfn, d->page);
-
-		ret = bsdmem_dump_page(d, ok);
+		ret = bsdmem_dump_page(d, pfn);
 		if (ret)
 			return ret;
 		cond_resched();
@@ -323,10 +329,7 @@ static int bsdmem_dump_segments(struct bsdmem_dump *d)
 	for (i = 0; i < d->nsegs; i++) {
 		for (pfn = d->segs[i].start_pfn;
 		     pfn < d->segs[i].start_pfn + d->segs[i].npages; pfn++) {
-			bool ok = test_bit(pfn, d->bitmap) &&
-				  bsdmem_dump_read_pfn(pfn, d->page);
-
-			ret = bsdmem_dump_page(d, ok);
+			ret = bsdmem_dump_page(d, pfn);
 			if (ret)
 				return ret;
 			cond_resched();

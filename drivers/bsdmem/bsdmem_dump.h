@@ -6,8 +6,10 @@
 #ifndef _BSDMEM_DUMP_H
 #define _BSDMEM_DUMP_H
 
+#include <linux/completion.h>
 #include <linux/sizes.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 /* e_phnum is 16 bits; one PT_NOTE and one kernel-image PT_LOAD besides. */
 #define BSDMEM_MAX_SEGS		65000
@@ -95,16 +97,53 @@ void bsdmem_kdump_desc_put(void *buf, u64 off, u32 size, u32 flags);
 void bsdmem_flat_header(void *buf);
 void bsdmem_flat_piece(void *buf, s64 off, s64 len);
 
-/* bsdmem_pagecomp.c: one page at a time, for the kdump container */
-struct bsdmem_pagecomp;
-struct bsdmem_pagecomp *bsdmem_pagecomp_open(int compression);
-void bsdmem_pagecomp_close(struct bsdmem_pagecomp *pc);
-u32 bsdmem_pagecomp_status(int compression);
-size_t bsdmem_pagecomp_page(struct bsdmem_pagecomp *pc, const void *src,
-			    void *dst, u32 *flags);
-void bsdmem_pagecomp_exclude(struct bsdmem_pagecomp *pc,
-			     void (*exclude)(const void *, size_t, void *),
-			     void *arg);
+/* bsdmem_codec.c: one self-contained compressed unit at a time */
+enum bsdmem_codec_kind {
+	BSDMEM_CODEC_GZIP,	/* a gzip member */
+	BSDMEM_CODEC_ZLIB,	/* zlib's format (a kdump page) */
+	BSDMEM_CODEC_ZSTD,	/* a zstd frame */
+};
+struct bsdmem_codec;
+struct bsdmem_codec *bsdmem_codec_open(enum bsdmem_codec_kind kind,
+				       size_t max_in);
+void bsdmem_codec_close(struct bsdmem_codec *c);
+size_t bsdmem_codec_run(struct bsdmem_codec *c, const void *in, size_t len,
+			void *out, size_t cap);
+size_t bsdmem_codec_bound(enum bsdmem_codec_kind kind, size_t len);
+u32 bsdmem_codec_kdump_flag(int compression);
+void bsdmem_codec_exclude(struct bsdmem_codec *c,
+			  void (*exclude)(const void *, size_t, void *),
+			  void *arg);
+
+/* bsdmem_par.c: compression on worker threads, results in order */
+struct bsdmem_par;
+struct bsdmem_par_job {
+	struct work_struct	work;
+	struct completion	done;
+	struct bsdmem_par	*par;
+	struct bsdmem_codec	*codec;
+	u8			*in;
+	size_t			in_cap;
+	size_t			in_len;
+	u8			*out;
+	size_t			out_cap;
+	size_t			out_len;
+	unsigned int		n;	/* the kdump writer's pages */
+	int			err;
+};
+unsigned int bsdmem_par_workers(unsigned int setting, unsigned int cpus);
+struct bsdmem_par *bsdmem_par_open(enum bsdmem_codec_kind kind, size_t unit,
+				   size_t in_cap, size_t out_cap,
+				   int (*run)(struct bsdmem_par_job *, void *),
+				   void *arg);
+void bsdmem_par_close(struct bsdmem_par *p);
+void bsdmem_par_exclude(struct bsdmem_par *p,
+			void (*exclude)(const void *, size_t, void *),
+			void *arg);
+bool bsdmem_par_full(struct bsdmem_par *p);
+struct bsdmem_par_job *bsdmem_par_job(struct bsdmem_par *p);
+void bsdmem_par_submit(struct bsdmem_par *p);
+struct bsdmem_par_job *bsdmem_par_collect(struct bsdmem_par *p);
 
 /* bsdmem_compress.c: gzip framing (pure) */
 #define BSDMEM_GZIP_HDR_LEN	10
@@ -152,6 +191,8 @@ struct bsdmem_stream;
 struct bsdmem_stream *bsdmem_stream_open(struct bsdmem_out *out,
 					 int compression);
 int bsdmem_stream_write(struct bsdmem_stream *s, const void *buf, size_t len);
+void *bsdmem_stream_reserve(struct bsdmem_stream *s, size_t len);
+int bsdmem_stream_commit(struct bsdmem_stream *s, size_t len);
 int bsdmem_stream_finish(struct bsdmem_stream *s);
 void bsdmem_stream_close(struct bsdmem_stream *s);
 /* its own buffers, to keep them out of the dump */

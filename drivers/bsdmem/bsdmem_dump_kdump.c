@@ -12,6 +12,13 @@
  * them stays bounded whatever the size of the dump. A page that cannot
  * be read or is all zeros points at the zero page, as makedumpfile's do.
  *
+ * Compressed, pages go to the workers (bsdmem_par.c) in batches of
+ * BSDMEM_KDUMP_BATCH: a worker reads and compresses each page of its
+ * batch, the dumping thread writes the batches' data and descriptors in
+ * pfn order. Each page is compressed on its own, so the bytes do not
+ * depend on the number of workers. Uncompressed, the dumping thread reads
+ * each page straight into the output buffer.
+ *
  * The kernel image needs no segment of its own here: readers translate
  * its addresses with phys_base (the sub header, and VMCOREINFO).
  */
@@ -30,9 +37,25 @@
 #include "bsdmem_dump_int.h"
 
 #define BSDMEM_KDUMP_DESCS	(SZ_64K / BSDMEM_KDUMP_DESC_LEN)
+#define BSDMEM_KDUMP_BATCH	256
+
+/* A page of a batch, as its worker left it: size 0 is the zero page. */
+struct bsdmem_kd_meta {
+	u32	size;
+	u32	flags;
+};
+
+/* A batch's job: in, its page frames and a bounce page; out, meta, data. */
+#define BSDMEM_KD_IN_LEN	(BSDMEM_KDUMP_BATCH * sizeof(unsigned long) + \
+				 PAGE_SIZE)
+#define BSDMEM_KD_META_LEN	(BSDMEM_KDUMP_BATCH * \
+				 sizeof(struct bsdmem_kd_meta))
+#define BSDMEM_KD_OUT_LEN	(BSDMEM_KD_META_LEN + \
+				 BSDMEM_KDUMP_BATCH * PAGE_SIZE)
 
 struct bsdmem_kdump {
-	struct bsdmem_pagecomp	*pc;
+	struct bsdmem_par	*par;		/* compressed: the workers */
+	u32			flag;		/* of a compressed page */
 	unsigned long		*ram;		/* the first bitmap */
 	u8			*descs;		/* not yet handed over */
 	unsigned int		ndescs;
@@ -94,6 +117,8 @@ static int bsdmem_kd_put(struct bsdmem_kdump *k, const void *p, size_t len)
 
 /* ---- set up ---- */
 
+static int bsdmem_kd_run(struct bsdmem_par_job *job, void *arg);
+
 struct bsdmem_kdump *bsdmem_kdump_open(struct bsdmem_dump *d)
 {
 	struct bsdmem_kdump *k = kzalloc(sizeof(*k), GFP_KERNEL);
@@ -109,10 +134,16 @@ struct bsdmem_kdump *bsdmem_kdump_open(struct bsdmem_dump *d)
 	k->spill = (void *)__get_free_page(GFP_KERNEL);
 	if (!k->ram || !k->descs || !k->spill)
 		goto err;
-	k->pc = bsdmem_pagecomp_open(d->compression);
-	if (IS_ERR(k->pc)) {
-		ret = PTR_ERR(k->pc);
-		k->pc = NULL;
+	k->flag = bsdmem_codec_kdump_flag(d->compression);
+	if (d->compression == KERNELDUMP_COMP_NONE)
+		return k;
+	k->par = bsdmem_par_open(d->compression == KERNELDUMP_COMP_GZIP ?
+				 BSDMEM_CODEC_ZLIB : BSDMEM_CODEC_ZSTD,
+				 PAGE_SIZE, BSDMEM_KD_IN_LEN, BSDMEM_KD_OUT_LEN,
+				 bsdmem_kd_run, k);
+	if (IS_ERR(k->par)) {
+		ret = PTR_ERR(k->par);
+		k->par = NULL;
 		goto err;
 	}
 	return k;
@@ -123,8 +154,8 @@ err:
 
 void bsdmem_kdump_close(struct bsdmem_kdump *k)
 {
-	if (k->pc)
-		bsdmem_pagecomp_close(k->pc);
+	if (k->par)
+		bsdmem_par_close(k->par);
 	free_page((unsigned long)k->spill);
 	kvfree(k->descs);
 	vfree(k->ram);
@@ -138,7 +169,8 @@ void bsdmem_kdump_exclude(struct bsdmem_kdump *k, struct bsdmem_dump *d,
 	exclude(k->ram, BITS_TO_LONGS(d->nbits) * sizeof(long), arg);
 	exclude(k->descs, BSDMEM_KDUMP_DESCS * BSDMEM_KDUMP_DESC_LEN, arg);
 	exclude(k->spill, PAGE_SIZE, arg);
-	bsdmem_pagecomp_exclude(k->pc, exclude, arg);
+	if (k->par)
+		bsdmem_par_exclude(k->par, exclude, arg);
 }
 
 /* ---- headers and bitmaps ---- */
@@ -159,7 +191,7 @@ static int bsdmem_kd_headers(struct bsdmem_kdump *k, struct bsdmem_dump *d,
 {
 	struct bsdmem_kdump_info i = {
 		.uts = init_utsname(),
-		.status = bsdmem_pagecomp_status(d->compression),
+		.status = k->flag,
 		.current_cpu = d->cpu,
 		.nr_cpus = d->ncpus,
 		.dump_level = BSDMEM_KDUMP_LEVEL,
@@ -225,40 +257,155 @@ static int bsdmem_kd_desc(struct bsdmem_kdump *k, u64 at, u32 size, u32 flags)
 }
 
 /*
- * One page: read (uncompressed: straight into the output buffer), then
- * compressed into the output buffer where a whole page fits, else into
- * the spill page and copied.
+ * Uncompressed, one page: read straight into the output buffer where a
+ * whole page fits, else into the spill page and copied.
  */
-static int bsdmem_kd_page(struct bsdmem_kdump *k, struct bsdmem_dump *d,
-			  unsigned long pfn)
+static int bsdmem_kd_plain_page(struct bsdmem_kdump *k, unsigned long pfn)
 {
 	bool room = BSDMEM_OUT_LEN - k->used >= PAGE_SIZE;
 	u8 *dst = room ? k->buf + k->used : k->spill;
-	u8 *src = d->compression == KERNELDUMP_COMP_NONE ? dst : d->page;
 	u64 at = k->data_at;
-	size_t n;
-	u32 flags;
 	int ret;
 
-	if (!bsdmem_dump_read_pfn(pfn, src) || !memchr_inv(src, 0, PAGE_SIZE))
+	if (!bsdmem_dump_read_pfn(pfn, dst) || !memchr_inv(dst, 0, PAGE_SIZE))
 		return bsdmem_kd_desc(k, k->zero_at, PAGE_SIZE, 0);
-	if (src == dst) {
-		n = PAGE_SIZE;
-		flags = 0;
-	} else {
-		n = bsdmem_pagecomp_page(k->pc, src, dst, &flags);
-	}
-	ret = room ? bsdmem_kd_took(k, n) : bsdmem_kd_put(k, dst, n);
+	ret = room ? bsdmem_kd_took(k, PAGE_SIZE) :
+		     bsdmem_kd_put(k, dst, PAGE_SIZE);
 	if (ret)
 		return ret;
-	k->data_at += n;
-	return bsdmem_kd_desc(k, at, n, flags);
+	k->data_at += PAGE_SIZE;
+	return bsdmem_kd_desc(k, at, PAGE_SIZE, 0);
+}
+
+static unsigned long *bsdmem_kd_pfns(struct bsdmem_par_job *job)
+{
+	return (unsigned long *)job->in;
+}
+
+static struct bsdmem_kd_meta *bsdmem_kd_meta(struct bsdmem_par_job *job)
+{
+	return (struct bsdmem_kd_meta *)job->out;
+}
+
+/* A worker: read and compress each page of a batch. */
+static int bsdmem_kd_run(struct bsdmem_par_job *job, void *arg)
+{
+	struct bsdmem_kdump *k = arg;
+	struct bsdmem_kd_meta *m = bsdmem_kd_meta(job);
+	u8 *bounce = job->in + BSDMEM_KDUMP_BATCH * sizeof(unsigned long);
+	u8 *data = job->out + BSDMEM_KD_META_LEN;
+	unsigned int i;
+	size_t n;
+
+	for (i = 0; i < job->n; i++, m++) {
+		m->size = 0;
+		if (!bsdmem_dump_read_pfn(bsdmem_kd_pfns(job)[i], bounce) ||
+		    !memchr_inv(bounce, 0, PAGE_SIZE))
+			continue;
+		n = bsdmem_codec_run(job->codec, bounce, PAGE_SIZE, data,
+				     PAGE_SIZE - 1);
+		m->flags = n ? k->flag : 0;
+		if (!n) {
+			memcpy(data, bounce, PAGE_SIZE);
+			n = PAGE_SIZE;
+		}
+		m->size = n;
+		data += n;
+	}
+	return 0;
+}
+
+/* A batch its worker has done: its pages' data and descriptors. */
+static int bsdmem_kd_emit(struct bsdmem_kdump *k, struct bsdmem_par_job *job)
+{
+	struct bsdmem_kd_meta *m = bsdmem_kd_meta(job);
+	u8 *data = job->out + BSDMEM_KD_META_LEN;
+	unsigned int i;
+	int ret = job->err;
+
+	for (i = 0; !ret && i < job->n; i++, m++) {
+		if (!m->size) {
+			ret = bsdmem_kd_desc(k, k->zero_at, PAGE_SIZE, 0);
+			continue;
+		}
+		ret = bsdmem_kd_put(k, data, m->size);
+		k->data_at += m->size;
+		/* after: a flush of the descriptors goes back to data_at */
+		if (!ret)
+			ret = bsdmem_kd_desc(k, k->data_at - m->size, m->size,
+					     m->flags);
+		data += m->size;
+	}
+	atomic64_add(job->n, &bsdmem_pages_written);
+	return ret;
+}
+
+/* The batch to fill: the current one, or a free one once emitted. */
+static int bsdmem_kd_batch(struct bsdmem_kdump *k, struct bsdmem_par_job **job)
+{
+	int ret;
+
+	if (*job)
+		return 0;
+	if (bsdmem_par_full(k->par)) {
+		ret = bsdmem_kd_emit(k, bsdmem_par_collect(k->par));
+		if (ret)
+			return ret;
+	}
+	*job = bsdmem_par_job(k->par);
+	(*job)->n = 0;
+	return 0;
+}
+
+static int bsdmem_kd_compressed(struct bsdmem_kdump *k, struct bsdmem_dump *d)
+{
+	struct bsdmem_par_job *job = NULL;
+	unsigned long pfn;
+	int ret;
+
+	for_each_set_bit(pfn, d->bitmap, d->nbits) {
+		ret = bsdmem_kd_batch(k, &job);
+		if (ret)
+			return ret;
+		bsdmem_kd_pfns(job)[job->n++] = pfn;
+		if (job->n == BSDMEM_KDUMP_BATCH) {
+			bsdmem_par_submit(k->par);
+			job = NULL;
+			if (bsdmem_dump_aborted(d))
+				return -EINTR;
+		}
+		cond_resched();
+	}
+	if (job && job->n)
+		bsdmem_par_submit(k->par);
+	while ((job = bsdmem_par_collect(k->par))) {
+		ret = bsdmem_kd_emit(k, job);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int bsdmem_kd_plain(struct bsdmem_kdump *k, struct bsdmem_dump *d)
+{
+	unsigned long pfn;
+	int ret;
+
+	for_each_set_bit(pfn, d->bitmap, d->nbits) {
+		ret = bsdmem_kd_plain_page(k, pfn);
+		atomic64_inc(&bsdmem_pages_written);
+		if (!ret && bsdmem_dump_aborted(d))
+			ret = -EINTR;
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	return 0;
 }
 
 static int bsdmem_kd_pages(struct bsdmem_kdump *k, struct bsdmem_dump *d,
 			   const struct bsdmem_kdump_layout *l)
 {
-	unsigned long pfn;
 	int ret;
 
 	k->desc_at = l->desc_off;
@@ -267,18 +414,9 @@ static int bsdmem_kd_pages(struct bsdmem_kdump *k, struct bsdmem_dump *d,
 	ret = bsdmem_kd_seek(k, l->data_off);
 	if (!ret)
 		ret = bsdmem_kd_put(k, NULL, PAGE_SIZE);
-	if (ret)
-		return ret;
-	for_each_set_bit(pfn, d->bitmap, d->nbits) {
-		ret = bsdmem_kd_page(k, d, pfn);
-		atomic64_inc(&bsdmem_pages_written);
-		if (!ret && bsdmem_dump_aborted(d))
-			ret = -EINTR;
-		if (ret)
-			return ret;
-		cond_resched();
-	}
-	return bsdmem_kd_flush_descs(k);
+	if (!ret)
+		ret = k->par ? bsdmem_kd_compressed(k, d) : bsdmem_kd_plain(k, d);
+	return ret ?: bsdmem_kd_flush_descs(k);
 }
 
 /* The whole container, after the plan; the last buffer handed over too. */
