@@ -14,8 +14,9 @@ else
 	exit 1
 fi
 
-for t in dev_test ioctl_test extract_test range_test dump_test mmap_test \
-	 dev_test_32 ioctl_test_32 extract_test_32 range_test_32 dump_test_32; do
+for t in dev_test ioctl_test extract_test range_test dump_test kdump_test mmap_test \
+	 dev_test_32 ioctl_test_32 extract_test_32 range_test_32 dump_test_32 \
+	 kdump_test_32; do
 	suite "$t"
 	/tests/$t
 done
