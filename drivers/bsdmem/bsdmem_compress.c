@@ -234,7 +234,8 @@ struct bsdmem_stream *bsdmem_stream_open(struct bsdmem_out *sink,
 		return s;
 	s->par = bsdmem_par_open(kind, BSDMEM_CHUNK_LEN, BSDMEM_CHUNK_LEN,
 				 bsdmem_codec_bound(kind, BSDMEM_CHUNK_LEN),
-				 bsdmem_stream_run, s);
+				 bsdmem_stream_run, s,
+				 bsdmem_par_default_workers());
 	if (IS_ERR(s->par)) {
 		int ret = PTR_ERR(s->par);
 

@@ -132,10 +132,11 @@ struct bsdmem_par_job {
 	int			err;
 };
 unsigned int bsdmem_par_workers(unsigned int setting, unsigned int cpus);
+unsigned int bsdmem_par_default_workers(void);
 struct bsdmem_par *bsdmem_par_open(enum bsdmem_codec_kind kind, size_t unit,
 				   size_t in_cap, size_t out_cap,
 				   int (*run)(struct bsdmem_par_job *, void *),
-				   void *arg);
+				   void *arg, unsigned int nw);
 void bsdmem_par_close(struct bsdmem_par *p);
 void bsdmem_par_exclude(struct bsdmem_par *p,
 			void (*exclude)(const void *, size_t, void *),

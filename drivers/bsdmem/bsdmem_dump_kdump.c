@@ -122,6 +122,7 @@ static int bsdmem_kd_run(struct bsdmem_par_job *job, void *arg);
 struct bsdmem_kdump *bsdmem_kdump_open(struct bsdmem_dump *d)
 {
 	struct bsdmem_kdump *k = kzalloc(sizeof(*k), GFP_KERNEL);
+	enum bsdmem_codec_kind kind;
 	int ret = -ENOMEM;
 
 	if (!k)
@@ -137,10 +138,11 @@ struct bsdmem_kdump *bsdmem_kdump_open(struct bsdmem_dump *d)
 	k->flag = bsdmem_codec_kdump_flag(d->compression);
 	if (d->compression == KERNELDUMP_COMP_NONE)
 		return k;
-	k->par = bsdmem_par_open(d->compression == KERNELDUMP_COMP_GZIP ?
-				 BSDMEM_CODEC_ZLIB : BSDMEM_CODEC_ZSTD,
-				 PAGE_SIZE, BSDMEM_KD_IN_LEN, BSDMEM_KD_OUT_LEN,
-				 bsdmem_kd_run, k);
+	kind = d->compression == KERNELDUMP_COMP_GZIP ? BSDMEM_CODEC_ZLIB :
+							  BSDMEM_CODEC_ZSTD;
+	k->par = bsdmem_par_open(kind, PAGE_SIZE, BSDMEM_KD_IN_LEN,
+				 BSDMEM_KD_OUT_LEN, bsdmem_kd_run, k,
+				 bsdmem_par_default_workers());
 	if (IS_ERR(k->par)) {
 		ret = PTR_ERR(k->par);
 		k->par = NULL;

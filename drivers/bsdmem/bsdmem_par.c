@@ -46,6 +46,13 @@ unsigned int bsdmem_par_workers(unsigned int setting, unsigned int cpus)
 	return clamp(setting, 1U, (unsigned int)BSDMEM_MAX_WORKERS);
 }
 
+/* As dump_workers says now, on the CPUs online now. */
+unsigned int bsdmem_par_default_workers(void)
+{
+	return bsdmem_par_workers(READ_ONCE(bsdmem_dump_workers),
+				  num_online_cpus());
+}
+
 static void bsdmem_par_work(struct work_struct *work)
 {
 	struct bsdmem_par_job *job = container_of(work, struct bsdmem_par_job,
@@ -84,19 +91,18 @@ static int bsdmem_par_alloc_job(struct bsdmem_par_job *job,
 }
 
 /*
- * Workers for one dump: jobs of in_cap bytes of input and out_cap of
+ * nw workers for one dump: jobs of in_cap bytes of input and out_cap of
  * output, run by run(job, arg) with the job's codec of the given kind
  * for units of up to unit bytes.
  */
 struct bsdmem_par *bsdmem_par_open(enum bsdmem_codec_kind kind, size_t unit,
 				   size_t in_cap, size_t out_cap,
 				   int (*run)(struct bsdmem_par_job *, void *),
-				   void *arg)
+				   void *arg, unsigned int nw)
 {
-	unsigned int i, nw = bsdmem_par_workers(READ_ONCE(bsdmem_dump_workers),
-						num_online_cpus());
 	struct bsdmem_par *p = kzalloc(sizeof(*p), GFP_KERNEL);
 	int ret = -ENOMEM;
+	unsigned int i;
 
 	if (!p)
 		return ERR_PTR(-ENOMEM);
