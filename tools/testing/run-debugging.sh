@@ -7,7 +7,9 @@
 # (in nanosleep, in the open of a FIFO that has no writer, in the read of
 # an empty pipe), logs a unique marker, has QEMU dump the guest
 # (dump-guest-memory, with a VMCOREINFO note through qemu_fw_cfg) and
-# then takes bsdmem's dump of the same state. On the
+# then takes bsdmem's dumps of the same state: the ELF core, and the
+# kdump-compressed format (MEM_KERNELDUMP_KDUMP, TAP names "kdump.NAME",
+# read with the same checks as the core). On the
 # host, with the kernel's debug vmlinux (debug-vmlinux.sh --fetch: for
 # 6.12 it is downloaded into the cache), both are read the same way:
 #
@@ -153,11 +155,21 @@ if [ -n "${off:-}" ] &&
 else
 	nok bsdmem_dump "no dump on the disk; see $out/results"
 fi
+# and the kdump-compressed one, taken right after (MEM_KERNELDUMP_KDUMP)
+kdump=$out/kdump
+read -r _ off len < <(grep '^kdump ' "$out/index")
+if [ -n "${off:-}" ] &&
+   dd if="$disk" of="$kdump" bs=1M iflag=skip_bytes,count_bytes \
+	skip="$off" count="$len" status=none && [ -s "$kdump" ]; then
+	ok kdump.bsdmem_dump
+else
+	nok kdump.bsdmem_dump "no kdump-compressed dump on the disk; see $out/results"
+fi
 rm -f "$disk"
 [ -s "$core" ] || finish
 
 # Headers, notes and segments side by side; each dump's registers.
-for d in reference:"$ref" bsdmem:"$core"; do
+for d in reference:"$ref" bsdmem:"$core" kdump:"$kdump"; do
 	cp "$out/expect" "$out/expect-${d%%:*}"
 	[ -s "${d#*:}" ] &&
 		python3 "$scripts/vmcore-layout.py" --facts "${d#*:}" >> "$out/expect-${d%%:*}"
@@ -218,12 +230,12 @@ result() {
 	esac
 }
 
-# judge READER NAME REQUIRED: the check NAME on both dumps.
+# judge READER NAME REQUIRED: the check NAME on QEMU's dump and on each
+# of bsdmem's (the ELF core, then the kdump-compressed one: "kdump.")
 judge() {
-	local reader=$1 name=$2 req=$3 r c
+	local reader=$1 name=$2 req=$3 r c d pre
 
 	r=$(result "$out/$reader-reference.checks" "$name")
-	c=$(result "$out/$reader-bsdmem.checks" "$name")
 	if [ "$r" = ok ]; then
 		ok "reference.${reader}_$name"
 	elif [ "$req" = 1 ]; then
@@ -231,15 +243,21 @@ judge() {
 	else
 		skp "reference.${reader}_$name" "$reader cannot on $kver, even on QEMU's dump: $r"
 		skp "${reader}_$name" "$reader cannot on $kver, even on QEMU's dump"
+		skp "kdump.${reader}_$name" "$reader cannot on $kver, even on QEMU's dump"
 		return
 	fi
-	if [ "$c" = ok ]; then
-		ok "${reader}_$name"
-	elif [ "${c#skip: }" != "$c" ]; then
-		skp "${reader}_$name" "${c#skip: }"
-	else
-		nok "${reader}_$name" "$c"
-	fi
+	for d in bsdmem kdump; do
+		pre=${d%bsdmem}
+		pre=${pre:+$pre.}
+		c=$(result "$out/$reader-$d.checks" "$name")
+		if [ "$c" = ok ]; then
+			ok "$pre${reader}_$name"
+		elif [ "${c#skip: }" != "$c" ]; then
+			skp "$pre${reader}_$name" "${c#skip: }"
+		else
+			nok "$pre${reader}_$name" "$c"
+		fi
+	done
 }
 
 # drgn: one run per dump, bsdmem's debug info for its frames. drgn
@@ -255,7 +273,7 @@ if readelf -S "$vmlinux" | grep -F .orc_header >/dev/null &&
 	objcopy -R .orc_unwind -R .orc_unwind_ip "$ko" "$out/bsdmem.no-orc.ko" &&
 		drgn_syms=(-s "$out/vmlinux.no-orc" -s "$out/bsdmem.no-orc.ko")
 fi
-for d in reference:"$ref" bsdmem:"$core"; do
+for d in reference:"$ref" bsdmem:"$core" kdump:"$kdump"; do
 	if [ -s "${d#*:}" ]; then
 		timed "drgn_${d%%:*}" "$(limit "${d%%:*}")" "$out/drgn-${d%%:*}.out" \
 			drgn -q -c "${d#*:}" "${drgn_syms[@]}" \
@@ -452,7 +470,7 @@ crash_checks() {
 	fi
 }
 
-for d in reference:"$ref" bsdmem:"$core"; do
+for d in reference:"$ref" bsdmem:"$core" kdump:"$kdump"; do
 	if [ -s "${d#*:}" ]; then
 		crash_session "${d%%:*}" "${d#*:}"
 		crash_checks "$out/crash-${d%%:*}" "${d%%:*}" > "$out/crash-${d%%:*}.checks"

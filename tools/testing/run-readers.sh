@@ -6,7 +6,11 @@
 # host the real readers must take them: gunzip -t, zstd -t, vmcore-dmesg
 # and makedumpfile --dump-dmesg (the marker in the log), and with Debian's
 # debug vmlinux, crash (log, sys, ps, mod, kmem -v) and drgn
-# (init_uts_ns.name.release); then the differential check: a second guest
+# (init_uts_ns.name.release). The kdump-compressed dumps (plain, zlib,
+# zstd, and zlib through a pipe in the flattened format) are read as they
+# are: makedumpfile --dump-dmesg (plain, zlib), makedumpfile -R (the
+# flattened one), drgn, and crash (log, sys, mod, bt -a from the notes).
+# Then the differential check: a second guest
 # with a hot-plugged DIMM takes a whole-RAM dump and a minidump back to
 # back, and every page a drgn walk of the kernel's structures reads in the
 # first must be in the second (scripts/dump-diff.py).
@@ -130,7 +134,7 @@ while read -r name off len; do
 	dd if="$disk" of="$out/$name" bs=1M iflag=skip_bytes,count_bytes \
 		skip="$off" count="$len" status=none
 done < "$out/index"
-for f in core core.gz core.zst; do
+for f in core core.gz core.zst kdump kdump.gz kdump.zst kdump-flat.gz; do
 	[ -s "$out/$f" ] || { nok "extract_$f" "missing from the disk index"; finish; }
 done
 
@@ -159,6 +163,22 @@ for c in core core-zst; do
 		"makedumpfile --dump-dmesg '$out/$c' '$out/$c.dmesg' && grep -F '$marker' '$out/$c.dmesg'"
 done
 
+# The kdump-compressed dumps (MEM_KERNELDUMP_KDUMP), read as they are:
+# makedumpfile takes the log out of the plain and the zlib one (Debian's
+# has no zstd), and turns the flattened one (written into a pipe) back
+# into the standard layout; crash and drgn open them all below.
+for c in kdump kdump.gz; do
+	rm -f "$out/$c.dmesg"
+	check "makedumpfile_dump_dmesg_$c" sh -c \
+		"makedumpfile --dump-dmesg '$out/$c' '$out/$c.dmesg' && grep -F '$marker' '$out/$c.dmesg'"
+done
+rm -f "$out/kdump-restored" "$out/kdump-restored.dmesg"
+check makedumpfile_R_flattened sh -c \
+	"makedumpfile -R '$out/kdump-restored' < '$out/kdump-flat.gz' && cmp -n 8 '$out/kdump-restored' '$out/kdump.gz'"
+check makedumpfile_dump_dmesg_kdump-restored sh -c \
+	"makedumpfile --dump-dmesg '$out/kdump-restored' '$out/kdump-restored.dmesg' && grep -F '$marker' '$out/kdump-restored.dmesg'"
+kdumps="kdump kdump.gz kdump.zst kdump-restored"
+
 # crash and drgn need the ~860 MB debug vmlinux.
 if [ ! -f "$vmlinux" ]; then
 	case $kver in
@@ -168,14 +188,22 @@ if [ ! -f "$vmlinux" ]; then
 		nok crash_bt_spinner "$why"
 		nok drgn_release "$why"
 		nok drgn_cpu_stacks "$why"
-		nok drgn_dumping_cpu_stack "$why" ;;
+		nok drgn_dumping_cpu_stack "$why"
+		for c in $kdumps; do
+			nok "crash_$c" "$why"
+			nok "drgn_release_$c" "$why"
+		done ;;
 	*)
 		why="no debug vmlinux for $kver (linux-image-$kver-dbg; for a kernel in the cache, tools/testing/scripts/fetch-kernel.sh --dbg $kver)"
 		skp crash_log "$why"
 		skp crash_bt_spinner "$why"
 		skp drgn_release "$why"
 		skp drgn_cpu_stacks "$why"
-		skp drgn_dumping_cpu_stack "$why" ;;
+		skp drgn_dumping_cpu_stack "$why"
+		for c in $kdumps; do
+			skp "crash_$c" "$why"
+			skp "drgn_release_$c" "$why"
+		done ;;
 	esac
 	finish
 fi
@@ -258,6 +286,51 @@ assert release == "$release", release
 assert n > 10, n
 PY
 check_t 120 drgn_release drgn -q -c "$out/core" -s "$vmlinux" "$out/drgn.py"
+
+# The kdump-compressed dumps: drgn (libkdumpfile) opens each as it is;
+# crash reads the log, the modules, and a backtrace on every CPU from
+# the registers in the notes (or, where it cannot start, the log in its
+# minimal mode).
+printf 'log\nsys\nmod\nbt -a\nquit\n' > "$out/crash-kdump.cmds"
+for c in $kdumps; do
+	check_t 120 "drgn_release_$c" drgn -q -c "$out/$c" -s "$vmlinux" "$out/drgn.py"
+	if [ -n "$limit" ]; then
+		printf 'log\nquit\n' | timeout -k 10 120 crash -s --minimal \
+			"$vmlinux" "$out/$c" > "$out/crash-$c.out" 2>&1
+		if grep -qF "$marker" "$out/crash-$c.out"; then
+			ok "crash_minimal_log_$c"
+		else
+			nok "crash_minimal_log_$c" "see $out/crash-$c.out"
+		fi
+		continue
+	fi
+	timeout -k 10 120 crash -s --kaslr=auto "$vmlinux" "$out/$c" \
+		< "$out/crash-kdump.cmds" > "$out/crash-$c.out" 2>&1
+	why=""
+	grep -qF "$marker" "$out/crash-$c.out" || why="no marker in the log"
+	grep -qF "RELEASE: $release" "$out/crash-$c.out" || why="$why${why:+; }no RELEASE: $release"
+	grep -qE '^ *[0-9a-f]{16} +bsdmem ' "$out/crash-$c.out" ||
+		why="$why${why:+; }bsdmem not in mod"
+	# every CPU's task with a backtrace, but for one that the dumping
+	# thread may have left while the runqueues were copied (crash then
+	# finds it on two CPUs); the dump's own work (its thread or a
+	# worker) among them
+	n=0
+	for ((cpu = 0; cpu < ${ncpu:-0}; cpu++)); do
+		awk -v c="$cpu" '/^PID: / { on = ($0 ~ (" CPU: " c " ")) }
+			on && /^ *#0 / { f = 1 } END { exit !f }' \
+			"$out/crash-$c.out" && n=$((n + 1))
+	done
+	[ $n -ge $((${ncpu:-0} - 1)) ] && [ $n -gt 0 ] ||
+		why="$why${why:+; }bt -a has backtraces of $n of ${ncpu:-0} CPUs"
+	grep -qE '^ *#[0-9]+ .* bsdmem_[a-z_]+ at ' "$out/crash-$c.out" ||
+		why="$why${why:+; }no bsdmem frame in bt -a"
+	if [ -z "$why" ]; then
+		ok "crash_$c"
+	else
+		nok "crash_$c" "$why; see $out/crash-$c.out"
+	fi
+done
 # Each CPU's registers, from the notes (cpu-stacks.py): the spinner's
 # strictly; the dumping thread's from the frame it took them in; the
 # other CPUs shown, not judged (they moved on since the NMI).

@@ -56,5 +56,7 @@ answer=$(dd bs=1 count=1 <&3 2>/dev/null)
 exec 3<&-
 echo "@@QEMU-DUMP-ANSWER $answer"
 
-# ours, of the same tasks and modules, whatever QEMU said
-/tests/dump-to-disk /dev/vda core
+# ours, of the same tasks and modules, whatever QEMU said: the ELF core,
+# then the kdump-compressed format (uncompressed pages: like the core,
+# written by the dumping thread alone, no workers moving between CPUs)
+/tests/dump-to-disk /dev/vda core kdump

@@ -4,7 +4,8 @@
 
     vmcore-layout.py CORE              headers, notes and segments
     vmcore-layout.py REFERENCE CORE    the same for both, then what differs
-    vmcore-layout.py --facts CORE      what debugging-drgn.py needs of it:
+    vmcore-layout.py --facts CORE      what debugging-drgn.py needs of it
+                                       (CORE may be kdump-compressed too):
                                        "rip CPU ADDRESS" and "prstatus CPU
                                        PID PT_REGS" (struct pt_regs in hex)
                                        per NT_PRSTATUS, "kerneloffset HEX"
@@ -51,8 +52,12 @@ PAGE = 4096
 class Core:
     def __init__(self, path):
         self.path = path
+        self.kdump = False
         with open(path, "rb") as f:
             ehdr = f.read(64)
+            if ehdr[:8] == b"KDUMP   ":
+                self.read_kdump(f)
+                return
             if ehdr[:4] != b"\x7fELF" or ehdr[4] != 2:
                 raise SystemExit(f"{path}: not an ELF64 file")
             (self.type, self.machine, _, _, phoff, shoff, _, _, phentsize,
@@ -70,6 +75,16 @@ class Core:
                     f.seek(p[2])
                     self.notes += parse_notes(f.read(p[5]))
         self.loads = [p for p in self.phdrs if p[0] == PT_LOAD]
+
+    def read_kdump(self, f):
+        """The kdump-compressed format: its notes only (the sub header in
+        the block after the header: offset_note and size_note at 48)."""
+        self.kdump = True
+        self.phdrs, self.loads = [], []
+        f.seek(PAGE + 48)
+        off, size = struct.unpack("<QQ", f.read(16))
+        f.seek(off)
+        self.notes = parse_notes(f.read(size))
 
     def vmcoreinfo(self):
         for name, ntype, desc in self.notes:
@@ -341,7 +356,8 @@ def main():
             print(f"prstatus {cpu} {pid} {pt_regs.hex()}")
         print(f"kerneloffset {c.vmcoreinfo().get('KERNELOFFSET', '0')}")
         phys_base = c.vmcoreinfo().get("NUMBER(phys_base)")
-        if not c.kinds()["kernel text map"] and phys_base:
+        # (libkdumpfile maps the image of a kdump-compressed dump itself)
+        if not c.kinds()["kernel text map"] and phys_base and not c.kdump:
             print(f"phys_base {phys_base}")
         return
     if len(sys.argv) in (3, 5) and sys.argv[1] == "--check":
