@@ -3,12 +3,16 @@
  * livedump: a live minidump of the running kernel through MEM_KERNELDUMP,
  * like FreeBSD's "savecore -L".
  *
- *   livedump [-q] [-z | -Z] [directory | -]
+ *   livedump [-q] [-k] [-z | -Z] [directory | -]
  *
  * Writes directory/livecore.N (.gz with -z, .zst with -Z), N taken from
  * and advanced in directory/bounds as savecore does; "-" writes the dump
  * to standard output, e.g.  livedump -Z - | ssh host 'cat > core.zst'.
- * A progress bar goes to a terminal on standard error.
+ * With -k the dump is in the kdump-compressed format that crash and drgn
+ * open as it is, each page compressed with zlib (-z) or zstd (-Z):
+ * directory/livecore.N.kdump, or on a pipe makedumpfile's flattened
+ * format (makedumpfile -R restores it). A progress bar goes to a
+ * terminal on standard error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,7 +33,7 @@ static int dumping = 1;
 
 static void bad_usage(void)
 {
-	fprintf(stderr, "usage: livedump [-q] [-z | -Z] [directory | -]\n");
+	fprintf(stderr, "usage: livedump [-q] [-k] [-z | -Z] [directory | -]\n");
 	exit(2);
 }
 
@@ -103,16 +107,19 @@ static int next_bound(const char *dir)
 int main(int argc, char **argv)
 {
 	struct mem_livedump_arg arg = { 0 };
-	const char *dir = "/var/crash", *ext = "";
+	const char *dir = "/var/crash", *ext = "", *kext = ".kdump";
 	char path[PATH_MAX] = "-";
 	int opt, quiet = 0, tty, mem, out, err = 0;
 	pthread_t th;
 	struct stat st;
 
-	while ((opt = getopt(argc, argv, "qzZ")) != -1) {
+	while ((opt = getopt(argc, argv, "qkzZ")) != -1) {
 		switch (opt) {
 		case 'q':
 			quiet = 1;
+			break;
+		case 'k':
+			arg.flags |= MEM_KERNELDUMP_KDUMP;
 			break;
 		case 'z':
 			arg.compression = KERNELDUMP_COMP_GZIP;
@@ -130,6 +137,9 @@ int main(int argc, char **argv)
 		dir = argv[optind++];
 	if (optind != argc)
 		bad_usage();
+	/* a kdump file is no gzip or zstd stream: its pages are compressed */
+	if (arg.flags & MEM_KERNELDUMP_KDUMP)
+		ext = kext;
 
 	mem = open(BSDMEM_DEV_PATH, O_RDONLY);
 	if (mem < 0) {

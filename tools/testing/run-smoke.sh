@@ -54,6 +54,7 @@ truncate -s 0 "$disk"
 truncate -s 1G "$disk"
 "$top/tools/testing/qemu/run-guest.sh" -k "$kver" -m "$ko" \
 	-s "$top/tools/testing/qemu/guest-smoke.sh" -b "$tests" \
+	-b "$build/tools/bin" \
 	-M virtio_pci -M virtio_blk -M zstd_compress \
 	-d "$disk" -o "$out/guest" -t 900
 verdict=$(cat "$out/guest/verdict" 2>/dev/null || echo "no verdict")

@@ -61,6 +61,18 @@ else
 	res "not ok mem_kerneldump"
 fi
 
+# livedump(8) -k -z: a kdump-compressed dump, numbered from bounds, as
+# livecore.0.kdump (the format's signature first) in the directory
+mkdir -p /tmp/crash
+if /tests/livedump -q -k -z /tmp/crash &&
+   [ "$(head -c 8 /tmp/crash/livecore.0.kdump)" = "KDUMP   " ] &&
+   [ "$(cat /tmp/crash/bounds)" = 1 ]; then
+	res "ok livedump_kdump"
+else
+	res "not ok livedump_kdump"
+fi
+rm -rf /tmp/crash
+
 if rmmod bsdmem && [ ! -e /dev/bsdmem ] && [ ! -e /dev/bsdkmem ] &&
    ! grep -q '^bsdmem ' /proc/modules; then
 	res "ok rmmod"
