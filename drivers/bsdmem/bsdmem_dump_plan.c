@@ -42,13 +42,47 @@ static bool bsdmem_page_readable(struct page *page)
 	       !bsdmem_page_unaccepted(page);
 }
 
-/* Is the direct-map address of pfn present? Secretmem pages are not. */
+/*
+ * Is the direct-map address of pfn present? Secretmem pages are not.
+ * Asked before every copy: the fast copy (copy_mc_to_kernel()) is safe
+ * against machine checks, and a page must not reach it unmapped.
+ */
 static bool bsdmem_pfn_mapped(unsigned long pfn)
 {
 	unsigned int level;
 	pte_t *pte = lookup_address((unsigned long)pfn_to_kaddr(pfn), &level);
 
 	return pte && (pte_flags(*pte) & _PAGE_PRESENT);
+}
+
+/*
+ * The same question while planning, one walk per direct-map leaf: the
+ * answer for a 2 MiB or 1 GiB mapping (or the hole where a walk ended
+ * early) holds for every page frame in it. A leaf split meanwhile only
+ * matters to the write, which asks again for each page.
+ */
+struct bsdmem_plan_leaf {
+	unsigned long	start;		/* page frames [start, end) */
+	unsigned long	end;
+	bool		present;
+};
+
+static bool bsdmem_plan_mapped(struct bsdmem_plan_leaf *leaf,
+			       unsigned long pfn)
+{
+	unsigned int level;
+	unsigned long n;
+	pte_t *pte;
+
+	if (pfn >= leaf->start && pfn < leaf->end)
+		return leaf->present;
+	pte = lookup_address((unsigned long)pfn_to_kaddr(pfn), &level);
+	/* a walk that ended at the top says PG_LEVEL_NONE: one page */
+	n = level ? page_level_size(level) >> PAGE_SHIFT : 1;
+	leaf->start = round_down(pfn, n);
+	leaf->end = leaf->start + n;
+	leaf->present = pte && (pte_flags(*pte) & _PAGE_PRESENT);
+	return leaf->present;
 }
 
 /*
@@ -120,7 +154,9 @@ bool bsdmem_dump_read_pfn(unsigned long pfn, void *buf)
  * them (the sparse memory section roots) as it starts and gives up on a
  * missing one.
  */
-static unsigned long bsdmem_plan_pfn(struct bsdmem_dump *d, unsigned long pfn)
+static unsigned long bsdmem_plan_pfn(struct bsdmem_dump *d,
+				     struct bsdmem_plan_leaf *leaf,
+				     unsigned long pfn)
 {
 	struct page *page;
 	unsigned long n;
@@ -140,7 +176,7 @@ static unsigned long bsdmem_plan_pfn(struct bsdmem_dump *d, unsigned long pfn)
 		want = bsdmem_page_is_kernel(page);
 	}
 	/* the page-table walk last: it is the dear part of the test */
-	if (want && bsdmem_pfn_mapped(pfn))
+	if (want && bsdmem_plan_mapped(leaf, pfn))
 		__set_bit(pfn, d->bitmap);
 	return 1;
 }
@@ -150,14 +186,17 @@ static int bsdmem_plan_ram(struct resource *res, void *arg)
 	struct bsdmem_dump *d = arg;
 	unsigned long pfn = PFN_UP(res->start);
 	unsigned long end = min(PFN_DOWN(res->end + 1), d->nbits);
+	struct bsdmem_plan_leaf leaf = { 0 };
 	unsigned long next;
 
 	/* struct pages are read with the hotplug window held, in batches */
 	bsdmem_page_access_begin();
 	for (; pfn < end; pfn = next) {
-		next = pfn + bsdmem_plan_pfn(d, pfn);
+		next = pfn + bsdmem_plan_pfn(d, &leaf, pfn);
 		if ((next >> 10) == (pfn >> 10))
 			continue;
+		/* the window is dropped: the mappings may change meanwhile */
+		leaf.end = 0;
 		bsdmem_page_access_end();
 		if (bsdmem_dump_aborted(d))
 			return -EINTR;
