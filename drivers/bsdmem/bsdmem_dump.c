@@ -27,6 +27,7 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
+#include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
 #include <asm/pgtable.h>
 #include <asm/user.h>
@@ -38,6 +39,35 @@
 static atomic_t bsdmem_dump_busy;
 atomic64_t bsdmem_pages_planned;
 atomic64_t bsdmem_pages_written;
+
+static atomic64_t bsdmem_phase_ns[BSDMEM_PH_N];
+
+void bsdmem_phase_add(enum bsdmem_phase ph, u64 ns)
+{
+	atomic64_add(ns, &bsdmem_phase_ns[ph]);
+}
+
+/*
+ * Read-only, for make bench: the last dump's time in microseconds, as
+ * "<plan> <read> <compress> <write> <total>" (see enum bsdmem_phase).
+ */
+static int bsdmem_phases_get(char *buf, const struct kernel_param *kp)
+{
+	u64 us[BSDMEM_PH_N];
+	int i;
+
+	for (i = 0; i < BSDMEM_PH_N; i++)
+		us[i] = div_u64(atomic64_read(&bsdmem_phase_ns[i]),
+				NSEC_PER_USEC);
+	return sysfs_emit(buf, "%llu %llu %llu %llu %llu\n", us[0], us[1],
+			  us[2], us[3], us[4]);
+}
+
+static const struct kernel_param_ops bsdmem_phases_ops = {
+	.get = bsdmem_phases_get,
+};
+module_param_cb(dump_phases, &bsdmem_phases_ops, NULL, 0444);
+MODULE_PARM_DESC(dump_phases, "the last dump's plan, read, compress, write and total time (us)");
 
 /* Read-only progress for livedump's bar: "<pages planned> <pages written>". */
 static int bsdmem_progress_get(char *buf, const struct kernel_param *kp)
@@ -283,11 +313,13 @@ static int bsdmem_dump_page(struct bsdmem_dump *d, u64 pfn)
 {
 	void *p = bsdmem_stream_reserve(d->stream, PAGE_SIZE);
 	bool want = pfn < d->nbits && test_bit(pfn, d->bitmap);
+	u64 t0 = ktime_get_ns();
 
 	if (IS_ERR(p))
 		return PTR_ERR(p);
 	if (!want || !bsdmem_dump_read_pfn(pfn, p))
 		memset(p, 0, PAGE_SIZE);
+	bsdmem_phase_add(BSDMEM_PH_READ, ktime_get_ns() - t0);
 	atomic64_inc(&bsdmem_pages_written);
 	if (bsdmem_dump_aborted(d))
 		return -EINTR;
@@ -385,6 +417,7 @@ static void bsdmem_dump_free(struct bsdmem_dump *d)
  */
 static noinline int bsdmem_dump_write(struct bsdmem_dump *d)
 {
+	u64 t0 = ktime_get_ns();
 	int ret;
 
 	bsdmem_dump_here(&d->here);
@@ -395,6 +428,7 @@ static noinline int bsdmem_dump_write(struct bsdmem_dump *d)
 		return ret;
 	bsdmem_dump_find_kimage(d);
 	ret = bsdmem_dump_plan(d);
+	bsdmem_phase_add(BSDMEM_PH_PLAN, ktime_get_ns() - t0);
 	if (ret)
 		return ret;
 	if (d->kd)
@@ -448,9 +482,10 @@ static void bsdmem_dump_stop(struct bsdmem_dump *d)
  */
 static int bsdmem_dump_run(struct file *file, int compression, bool kdump)
 {
+	u64 t0 = ktime_get_ns();
 	struct task_struct *task;
 	struct bsdmem_dump *d;
-	int ret = -ENOMEM;
+	int ret = -ENOMEM, i;
 
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
@@ -463,6 +498,8 @@ static int bsdmem_dump_run(struct file *file, int compression, bool kdump)
 	init_completion(&d->done);
 	atomic64_set(&bsdmem_pages_planned, 0);
 	atomic64_set(&bsdmem_pages_written, 0);
+	for (i = 0; i < BSDMEM_PH_N; i++)
+		atomic64_set(&bsdmem_phase_ns[i], 0);
 
 	task = kthread_run(bsdmem_dump_thread, d, "bsdmem-dump");
 	if (IS_ERR(task)) {
@@ -474,6 +511,7 @@ static int bsdmem_dump_run(struct file *file, int compression, bool kdump)
 		bsdmem_dump_stop(d);
 	wait_for_completion_state(&d->done, TASK_UNINTERRUPTIBLE |
 					    TASK_FREEZABLE);
+	bsdmem_phase_add(BSDMEM_PH_TOTAL, ktime_get_ns() - t0);
 out:
 	if (d->out)
 		bsdmem_out_free(d->out);

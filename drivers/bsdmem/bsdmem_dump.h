@@ -51,6 +51,20 @@ unsigned int bsdmem_plan_carve(struct bsdmem_seg *segs, unsigned int nsegs,
 			       unsigned int max_segs, u64 start_pfn,
 			       u64 npages);
 
+/*
+ * bsdmem_dump.c: where a dump's time goes, for make bench (the
+ * dump_phases parameter): summed over the threads that spent it.
+ */
+enum bsdmem_phase {
+	BSDMEM_PH_PLAN,		/* notes, kernel image, plan: the thread */
+	BSDMEM_PH_READ,		/* copying pages: the thread or the workers */
+	BSDMEM_PH_COMPRESS,	/* the workers, less their reads */
+	BSDMEM_PH_WRITE,	/* the caller's writes into its file */
+	BSDMEM_PH_TOTAL,	/* the ioctl, start to end */
+	BSDMEM_PH_N
+};
+void bsdmem_phase_add(enum bsdmem_phase ph, u64 ns);
+
 /* bsdmem_kdump.c: the kdump-compressed container (pure) */
 #define BSDMEM_KDUMP_HDR_LEN	464
 #define BSDMEM_KDUMP_SUB_LEN	104
@@ -129,6 +143,7 @@ struct bsdmem_par_job {
 	size_t			out_cap;
 	size_t			out_len;
 	unsigned int		n;	/* the kdump writer's pages */
+	u64			read_ns;	/* of run()'s time, reading */
 	int			err;
 };
 unsigned int bsdmem_par_workers(unsigned int setting, unsigned int cpus);

@@ -266,10 +266,12 @@ static int bsdmem_kd_plain_page(struct bsdmem_kdump *k, unsigned long pfn)
 {
 	bool room = BSDMEM_OUT_LEN - k->used >= PAGE_SIZE;
 	u8 *dst = room ? k->buf + k->used : k->spill;
-	u64 at = k->data_at;
+	u64 at = k->data_at, t0 = ktime_get_ns();
+	bool ok = bsdmem_dump_read_pfn(pfn, dst);
 	int ret;
 
-	if (!bsdmem_dump_read_pfn(pfn, dst) || !memchr_inv(dst, 0, PAGE_SIZE))
+	bsdmem_phase_add(BSDMEM_PH_READ, ktime_get_ns() - t0);
+	if (!ok || !memchr_inv(dst, 0, PAGE_SIZE))
 		return bsdmem_kd_desc(k, k->zero_at, PAGE_SIZE, 0);
 	ret = room ? bsdmem_kd_took(k, PAGE_SIZE) :
 		     bsdmem_kd_put(k, dst, PAGE_SIZE);
@@ -300,9 +302,12 @@ static int bsdmem_kd_run(struct bsdmem_par_job *job, void *arg)
 	size_t n;
 
 	for (i = 0; i < job->n; i++, m++) {
+		u64 t0 = ktime_get_ns();
+		bool ok = bsdmem_dump_read_pfn(bsdmem_kd_pfns(job)[i], bounce);
+
+		job->read_ns += ktime_get_ns() - t0;
 		m->size = 0;
-		if (!bsdmem_dump_read_pfn(bsdmem_kd_pfns(job)[i], bounce) ||
-		    !memchr_inv(bounce, 0, PAGE_SIZE))
+		if (!ok || !memchr_inv(bounce, 0, PAGE_SIZE))
 			continue;
 		n = bsdmem_codec_run(job->codec, bounce, PAGE_SIZE, data,
 				     PAGE_SIZE - 1);

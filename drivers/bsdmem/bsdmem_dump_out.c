@@ -37,6 +37,7 @@
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
 #include "bsdmem.h"
@@ -386,11 +387,14 @@ static int bsdmem_out_write(struct bsdmem_out *o, const u8 *buf, size_t len)
 {
 	unsigned int idle = 0;
 	ssize_t n;
+	u64 t0;
 	int ret;
 
 	while (len) {
 		bsdmem_out_freeze();
+		t0 = ktime_get_ns();
 		n = kernel_write(o->file, buf, len, &o->pos);
+		bsdmem_phase_add(BSDMEM_PH_WRITE, ktime_get_ns() - t0);
 		if (n > 0) {
 			buf += n;
 			len -= n;

@@ -16,6 +16,7 @@
 #include <linux/cpumask.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 #include "bsdmem.h"
@@ -58,7 +59,13 @@ static void bsdmem_par_work(struct work_struct *work)
 	struct bsdmem_par_job *job = container_of(work, struct bsdmem_par_job,
 						  work);
 
+	u64 t0 = ktime_get_ns();
+
+	job->read_ns = 0;
 	job->err = job->par->run(job, job->par->arg);
+	bsdmem_phase_add(BSDMEM_PH_COMPRESS,
+			 ktime_get_ns() - t0 - job->read_ns);
+	bsdmem_phase_add(BSDMEM_PH_READ, job->read_ns);
 	complete(&job->done);
 }
 
