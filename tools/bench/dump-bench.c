@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dump-bench: MEM_KERNELDUMP into a drained pipe, uncompressed, gzip and
- * zstd: time and bytes; the same uncompressed stream compressed by
- * userspace zstd -1 for comparison; a whole-RAM dump (dump_whole_ram=1)
- * as the yardstick for the minidump; memcpy bandwidth as the limit of
- * the uncompressed path; and page data against the memory in use.
+ * dump-bench: MEM_KERNELDUMP into a drained pipe, the ELF core and the
+ * kdump-compressed format, each uncompressed, gzip/zlib and zstd (best
+ * of two runs): time, bytes and where the time went (dump_phases); the
+ * same uncompressed stream compressed by userspace zstd -1; the rival,
+ * Debian's makedumpfile -E, -l and -c -d 31 on /proc/kcore into tmpfs
+ * (MDF_DIR holds it with its loader and libraries), and our kdump zstd
+ * into tmpfs likewise; a whole-RAM dump (dump_whole_ram=1) as the
+ * yardstick for the minidump; memcpy over the same bytes as the limit of
+ * the uncompressed path; page data against the memory in use; then the
+ * ratios. dump-bench -s: the parallel-compression scaling instead.
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -15,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -86,10 +92,28 @@ static void *drain(void *arg)
 	return NULL;
 }
 
-/* One dump into a pipe drained (and maybe compressed) by a thread. */
-static double run_dump(int comp, int zstd, struct sink *s)
+#define PHASES	"/sys/module/bsdmem/parameters/dump_phases"
+#define WORKERS	"/sys/module/bsdmem/parameters/dump_workers"
+
+/* The last dump's phases (us): plan, read, compress, write, total. */
+static long long phase[5];
+
+static void read_phases(void)
 {
-	struct mem_livedump_arg a = { .compression = comp };
+	FILE *f = fopen(PHASES, "r");
+
+	memset(phase, 0, sizeof(phase));
+	if (!f || fscanf(f, "%lld %lld %lld %lld %lld", &phase[0], &phase[1],
+			 &phase[2], &phase[3], &phase[4]) != 5)
+		fprintf(stderr, "dump-bench: no %s\n", PHASES);
+	if (f)
+		fclose(f);
+}
+
+/* One dump into a pipe drained (and maybe compressed) by a thread. */
+static double run_dump(int comp, int flags, int zstd, struct sink *s)
+{
+	struct mem_livedump_arg a = { .compression = comp, .flags = flags };
 	int mem = open(BSDMEM_DEV_PATH, O_RDONLY), fds[2];
 	pthread_t th;
 	double t;
@@ -115,6 +139,35 @@ static double run_dump(int comp, int zstd, struct sink *s)
 	t = now() - t;
 	close(fds[0]);
 	close(mem);
+	read_phases();
+	return t;
+}
+
+/* One dump into a file (tmpfs): its time; its size in *bytes. */
+static double run_dump_file(int comp, int flags, const char *path,
+			    long long *bytes)
+{
+	struct mem_livedump_arg a = { .compression = comp, .flags = flags };
+	int mem = open(BSDMEM_DEV_PATH, O_RDONLY);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	double t;
+
+	if (mem < 0 || fd < 0) {
+		perror("dump-bench");
+		exit(1);
+	}
+	a.fd = fd;
+	t = now();
+	if (ioctl(mem, MEM_KERNELDUMP, &a)) {
+		perror("dump-bench: MEM_KERNELDUMP");
+		exit(1);
+	}
+	t = now() - t;
+	*bytes = lseek(fd, 0, SEEK_END);
+	close(fd);
+	close(mem);
+	unlink(path);
+	read_phases();
 	return t;
 }
 
@@ -198,45 +251,199 @@ static void set_whole_ram(int on)
 }
 
 #define MIB(x)	((x) / 1048576.0)
+#define TMP_OUT	"/tmp/dump-bench.out"
 
-int main(void)
+static void set_workers(const char *n)
+{
+	int fd = open(WORKERS, O_WRONLY);
+
+	if (fd < 0 || write(fd, n, strlen(n)) != (ssize_t)strlen(n)) {
+		perror("dump-bench: " WORKERS);
+		exit(1);
+	}
+	close(fd);
+}
+
+/*
+ * makedumpfile ARGS /proc/kcore TMP_OUT through the loader and libraries
+ * copied next to it (MDF_DIR): its time, its output's size in *bytes; -1
+ * when it is not there or fails.
+ */
+static double run_makedumpfile(const char *args, long long *bytes)
+{
+	const char *dir = getenv("MDF_DIR");
+	char cmd[1024];
+	struct stat st;
+	double t;
+
+	*bytes = -1;
+	if (!dir)
+		return -1;
+	unlink(TMP_OUT);
+	snprintf(cmd, sizeof(cmd), "%s/ld-linux-x86-64.so.2 --library-path %s "
+		 "%s/makedumpfile %s /proc/kcore " TMP_OUT " > /tmp/mdf.log 2>&1",
+		 dir, dir, dir, args);
+	t = now();
+	if (system(cmd)) {
+		fprintf(stderr, "dump-bench: makedumpfile %s failed:\n", args);
+		if (system("cat /tmp/mdf.log >&2"))
+			return -1;
+		return -1;
+	}
+	t = now() - t;
+	if (!stat(TMP_OUT, &st))
+		*bytes = st.st_size;
+	unlink(TMP_OUT);
+	return t;
+}
+
+struct mode {
+	const char *name;
+	int comp, flags, zstd;
+	double t;
+	long long bytes;
+	long long phase[5];
+};
+
+/* The best of two runs of a mode, with its phases. */
+static void best_of_two(struct mode *m, struct sink *s)
+{
+	for (int i = 0; i < 2; i++) {
+		double t = run_dump(m->comp, m->flags, m->zstd, s);
+
+		if (i == 0 || t < m->t) {
+			m->t = t;
+			m->bytes = m->zstd ? s->zbytes : s->bytes;
+			memcpy(m->phase, phase, sizeof(phase));
+		}
+	}
+}
+
+static void print_mode(const struct mode *m)
+{
+	printf("BENCH dump %s_s %.2f\n", m->name, m->t);
+	printf("BENCH dump %s_MiB %.1f\n", m->name, MIB(m->bytes));
+	if (m->zstd)
+		return;
+	printf("BENCH dump %s_phases_plan/read/compress/write_ms %lld/%lld/%lld/%lld\n",
+	       m->name, m->phase[0] / 1000, m->phase[1] / 1000,
+	       m->phase[2] / 1000, m->phase[3] / 1000);
+}
+
+static double best_mdf(const char *args, long long *bytes)
+{
+	long long b2;
+	double t1 = run_makedumpfile(args, bytes);
+	double t2 = run_makedumpfile(args, &b2);
+
+	return t2 >= 0 && t2 < t1 ? t2 : t1;
+}
+
+static void ratio(const char *what, double a, double b)
+{
+	if (a > 0 && b > 0)
+		printf("BENCH ratio %s %.2f\n", what, a / b);
+	else
+		printf("BENCH ratio %s n/a\n", what);
+}
+
+/*
+ * dump-bench [-s]: every mode, the rivals and the ratios; with -s only
+ * the parallel-compression scaling (zstd, ELF and kdump, with 1 worker
+ * and with as many as there are CPUs).
+ */
+int main(int argc, char **argv)
 {
 	struct sink s = { .head = malloc(HEAD_MAX) };
-	double t_none, t_gz, t_zst, t_user, t_whole;
-	long long none, gz, zst, zuser, whole, data, used;
+	struct mode modes[] = {
+		{ .name = "elf_none", .comp = KERNELDUMP_COMP_NONE },
+		{ .name = "elf_gzip", .comp = KERNELDUMP_COMP_GZIP },
+		{ .name = "elf_zstd", .comp = KERNELDUMP_COMP_ZSTD },
+		{ .name = "kdump_none", .comp = KERNELDUMP_COMP_NONE,
+		  .flags = MEM_KERNELDUMP_KDUMP },
+		{ .name = "kdump_zlib", .comp = KERNELDUMP_COMP_GZIP,
+		  .flags = MEM_KERNELDUMP_KDUMP },
+		{ .name = "kdump_zstd", .comp = KERNELDUMP_COMP_ZSTD,
+		  .flags = MEM_KERNELDUMP_KDUMP },
+		{ .name = "elf_none+userspace_zstd-1",
+		  .comp = KERNELDUMP_COMP_NONE, .zstd = 1 },
+	};
+	double t_whole, t_mdf_e, t_mdf_l, t_mdf_c, t_kfile, mcpy;
+	long long whole, data, used, b_mdf_e, b_mdf_l, b_mdf_c, b_kfile;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int i;
 
-	t_none = run_dump(KERNELDUMP_COMP_NONE, 0, &s);
-	none = s.bytes;
-	data = page_data(&s);
-	used = ram_bytes() - meminfo_kib("MemFree") * 1024;
-	t_gz = run_dump(KERNELDUMP_COMP_GZIP, 0, &s);
-	gz = s.bytes;
-	t_zst = run_dump(KERNELDUMP_COMP_ZSTD, 0, &s);
-	zst = s.bytes;
-	t_user = run_dump(KERNELDUMP_COMP_NONE, 1, &s);
-	zuser = s.zbytes;
+	if (argc > 1 && !strcmp(argv[1], "-s")) {
+		char n[16];
+
+		snprintf(n, sizeof(n), "%ld", ncpu);
+		for (i = 0; i < 2; i++) {
+			struct mode one = {
+				.name = "zstd", .comp = KERNELDUMP_COMP_ZSTD,
+				.flags = i ? MEM_KERNELDUMP_KDUMP : 0,
+			};
+			struct mode all = one;
+
+			set_workers("1");
+			best_of_two(&one, &s);
+			set_workers(n);
+			best_of_two(&all, &s);
+			set_workers("0");
+			printf("BENCH scaling %s_%ldcpu_1worker_s %.2f\n",
+			       i ? "kdump_zstd" : "elf_zstd", ncpu, one.t);
+			printf("BENCH scaling %s_%ldcpu_%ldworkers_s %.2f\n",
+			       i ? "kdump_zstd" : "elf_zstd", ncpu, ncpu, all.t);
+			ratio(i ? "kdump_zstd_throughput_N_workers/1" :
+				  "elf_zstd_throughput_N_workers/1", one.t, all.t);
+		}
+		return 0;
+	}
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		best_of_two(&modes[i], &s);
+		if (i == 0) {
+			data = page_data(&s);
+			used = ram_bytes() - meminfo_kib("MemFree") * 1024;
+		}
+	}
+	t_kfile = run_dump_file(KERNELDUMP_COMP_ZSTD, MEM_KERNELDUMP_KDUMP,
+				TMP_OUT, &b_kfile);
+	t_mdf_e = best_mdf("-E -d 31", &b_mdf_e);
+	t_mdf_l = best_mdf("-l -d 31", &b_mdf_l);
+	t_mdf_c = best_mdf("-c -d 31", &b_mdf_c);
 	set_whole_ram(1);
-	t_whole = run_dump(KERNELDUMP_COMP_NONE, 0, &s);
+	t_whole = run_dump(KERNELDUMP_COMP_NONE, 0, 0, &s);
 	whole = s.bytes;
 	set_whole_ram(0);
+	mcpy = memcpy_mibs();
 
-	printf("BENCH dump none_s %.2f\n", t_none);
-	printf("BENCH dump none_MiB %.1f\n", MIB(none));
-	printf("BENCH dump none_MiB_s %.0f\n", MIB(none) / t_none);
-	printf("BENCH dump memcpy_MiB_s %.0f\n", memcpy_mibs());
-	printf("BENCH dump gzip_s %.2f\n", t_gz);
-	printf("BENCH dump gzip_MiB %.1f\n", MIB(gz));
-	printf("BENCH dump gzip_vs_none %.3f\n", (double)gz / none);
-	printf("BENCH dump zstd_s %.2f\n", t_zst);
-	printf("BENCH dump zstd_MiB %.1f\n", MIB(zst));
-	printf("BENCH dump zstd_vs_none %.3f\n", (double)zst / none);
-	printf("BENCH dump none+userspace_zstd-1_s %.2f\n", t_user);
-	printf("BENCH dump userspace_zstd-1_MiB %.1f\n", MIB(zuser));
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		print_mode(&modes[i]);
+	printf("BENCH dump kdump_zstd_to_tmpfs_s %.2f\n", t_kfile);
+	printf("BENCH dump kdump_zstd_to_tmpfs_MiB %.1f\n", MIB(b_kfile));
+	printf("BENCH rival makedumpfile_-E_-d31_s %.2f\n", t_mdf_e);
+	printf("BENCH rival makedumpfile_-E_-d31_MiB %.1f\n", MIB(b_mdf_e));
+	printf("BENCH rival makedumpfile_-l_-d31_s %.2f\n", t_mdf_l);
+	printf("BENCH rival makedumpfile_-l_-d31_MiB %.1f\n", MIB(b_mdf_l));
+	printf("BENCH rival makedumpfile_-c_-d31_s %.2f\n", t_mdf_c);
+	printf("BENCH rival makedumpfile_-c_-d31_MiB %.1f\n", MIB(b_mdf_c));
 	printf("BENCH dump whole_ram_s %.2f\n", t_whole);
 	printf("BENCH dump whole_ram_MiB %.1f\n", MIB(whole));
-	printf("BENCH dump minidump_vs_whole_ram_time %.3f\n", t_none / t_whole);
+	printf("BENCH dump memcpy_MiB_s %.0f\n", mcpy);
+	printf("BENCH dump memcpy_of_elf_none_bytes_s %.3f\n",
+	       MIB(modes[0].bytes) / mcpy);
 	printf("BENCH dump used_memory_MiB %.1f\n", MIB(used));
 	printf("BENCH dump page_data_MiB %.1f\n", MIB(data));
 	printf("BENCH dump page_data_vs_used %.3f\n", (double)data / used);
+	/* speed ratios: the rival's time over ours (above 1: we are faster) */
+	ratio("speed_kdump_zstd_vs_makedumpfile_-l", t_mdf_l, modes[5].t);
+	ratio("size_kdump_zstd_vs_makedumpfile_-l", modes[5].bytes, b_mdf_l);
+	ratio("speed_kdump_zstd_tmpfs_vs_makedumpfile_-l", t_mdf_l, t_kfile);
+	ratio("speed_kdump_zlib_vs_makedumpfile_-c", t_mdf_c, modes[4].t);
+	ratio("size_kdump_zlib_vs_makedumpfile_-c", modes[4].bytes, b_mdf_c);
+	ratio("speed_elf_none_vs_makedumpfile_-E", t_mdf_e, modes[0].t);
+	ratio("speed_elf_zstd_vs_makedumpfile_-l", t_mdf_l, modes[2].t);
+	ratio("speed_memcpy_vs_elf_none", modes[0].t,
+	      MIB(modes[0].bytes) / mcpy);
+	ratio("speed_minidump_vs_whole_ram", t_whole, modes[0].t);
 	return 0;
 }

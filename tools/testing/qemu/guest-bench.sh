@@ -4,4 +4,4 @@
 insmod /lib/modules/bsdmem.ko || exit 1
 /tests/devmem-bench 256
 /tests/extract-bench
-/tests/dump-bench
+MDF_DIR=/tests /tests/dump-bench
