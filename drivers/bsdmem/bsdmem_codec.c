@@ -11,7 +11,8 @@
  *   (zstd -d reads concatenated frames) and for kdump pages alike.
  * The output depends on the input and the level alone, so a dump cut into
  * the same inputs is the same bytes whichever thread compressed them.
- * Each worker of a dump has its own codec (bsdmem_par.c).
+ * Each job of a dump has its own codec, all at the level the dump
+ * started with (bsdmem_par.c).
  */
 #include <linux/crc32.h>
 #include <linux/slab.h>
@@ -30,22 +31,24 @@ struct bsdmem_codec {
 	zstd_parameters		params;
 };
 
-static int bsdmem_codec_zlib_init(struct bsdmem_codec *c, int wbits)
+static int bsdmem_codec_zlib_init(struct bsdmem_codec *c, int level,
+				  int wbits)
 {
 	c->ws_len = zlib_deflate_workspacesize(wbits, DEF_MEM_LEVEL);
 	c->ws = vzalloc(c->ws_len);
 	if (!c->ws)
 		return -ENOMEM;
 	c->zs.workspace = c->ws;
-	if (zlib_deflateInit2(&c->zs, bsdmem_gzip_level_get(), Z_DEFLATED,
-			      wbits, DEF_MEM_LEVEL, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (zlib_deflateInit2(&c->zs, level, Z_DEFLATED, wbits, DEF_MEM_LEVEL,
+			      Z_DEFAULT_STRATEGY) != Z_OK)
 		return -EINVAL;
 	return 0;
 }
 
-static int bsdmem_codec_zstd_init(struct bsdmem_codec *c, size_t max_in)
+static int bsdmem_codec_zstd_init(struct bsdmem_codec *c, int level,
+				  size_t max_in)
 {
-	c->params = zstd_get_params(bsdmem_zstd_level_get(), max_in);
+	c->params = zstd_get_params(level, max_in);
 	c->params.fParams.checksumFlag = 1;
 	c->ws_len = zstd_cctx_workspace_bound(&c->params.cParams);
 	c->ws = vzalloc(c->ws_len);
@@ -55,8 +58,8 @@ static int bsdmem_codec_zstd_init(struct bsdmem_codec *c, size_t max_in)
 	return c->cctx ? 0 : -EINVAL;
 }
 
-/* A codec for inputs of at most max_in bytes. */
-struct bsdmem_codec *bsdmem_codec_open(enum bsdmem_codec_kind kind,
+/* A codec at level (1-9 for zlib, 1-19 for zstd) for inputs of max_in. */
+struct bsdmem_codec *bsdmem_codec_open(enum bsdmem_codec_kind kind, int level,
 				       size_t max_in)
 {
 	struct bsdmem_codec *c = kzalloc(sizeof(*c), GFP_KERNEL);
@@ -67,13 +70,13 @@ struct bsdmem_codec *bsdmem_codec_open(enum bsdmem_codec_kind kind,
 	c->kind = kind;
 	switch (kind) {
 	case BSDMEM_CODEC_GZIP:
-		ret = bsdmem_codec_zlib_init(c, -MAX_WBITS);
+		ret = bsdmem_codec_zlib_init(c, level, -MAX_WBITS);
 		break;
 	case BSDMEM_CODEC_ZLIB:
-		ret = bsdmem_codec_zlib_init(c, MAX_WBITS);
+		ret = bsdmem_codec_zlib_init(c, level, MAX_WBITS);
 		break;
 	case BSDMEM_CODEC_ZSTD:
-		ret = bsdmem_codec_zstd_init(c, max_in);
+		ret = bsdmem_codec_zstd_init(c, level, max_in);
 		break;
 	}
 	if (ret) {

@@ -545,6 +545,9 @@ int bsdmem_kerneldump(void __user *arg)
 	/* kernel_write() takes only write_iter files (not /dev/null, ttys) */
 	if (!file->f_op->write_iter || file->f_op->write)
 		goto out;
+	/* the kdump container's pieces are not aligned for O_DIRECT */
+	if ((a.flags & MEM_KERNELDUMP_KDUMP) && (file->f_flags & O_DIRECT))
+		goto out;
 	ret = -EBUSY;
 	if (atomic_cmpxchg(&bsdmem_dump_busy, 0, 1))
 		goto out;

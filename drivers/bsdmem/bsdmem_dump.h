@@ -71,6 +71,7 @@ void bsdmem_phase_add(enum bsdmem_phase ph, u64 ns);
 #define BSDMEM_KDUMP_DESC_LEN	24
 #define BSDMEM_KDUMP_ZLIB	0x01	/* page flags and header status */
 #define BSDMEM_KDUMP_ZSTD	0x20
+#define BSDMEM_KDUMP_INCOMPLETE	0x08	/* header status, until the end */
 #define BSDMEM_KDUMP_LEVEL	30	/* no page cache, user or free pages */
 #define BSDMEM_FLAT_HDR_LEN	4096
 #define BSDMEM_FLAT_PIECE_LEN	16
@@ -108,6 +109,7 @@ int bsdmem_kdump_build_headers(void *buf, const struct bsdmem_kdump_layout *l,
 			       const struct bsdmem_kdump_info *i,
 			       const void *notes);
 void bsdmem_kdump_desc_put(void *buf, u64 off, u32 size, u32 flags);
+void bsdmem_kdump_complete(void *hdr);
 void bsdmem_flat_header(void *buf);
 void bsdmem_flat_piece(void *buf, s64 off, s64 len);
 
@@ -118,7 +120,7 @@ enum bsdmem_codec_kind {
 	BSDMEM_CODEC_ZSTD,	/* a zstd frame */
 };
 struct bsdmem_codec;
-struct bsdmem_codec *bsdmem_codec_open(enum bsdmem_codec_kind kind,
+struct bsdmem_codec *bsdmem_codec_open(enum bsdmem_codec_kind kind, int level,
 				       size_t max_in);
 void bsdmem_codec_close(struct bsdmem_codec *c);
 size_t bsdmem_codec_run(struct bsdmem_codec *c, const void *in, size_t len,
@@ -180,8 +182,7 @@ enum bsdmem_out_layout {
 	BSDMEM_OUT_FLAT,	/* pieces in makedumpfile's flattened format */
 };
 /* pure */
-enum bsdmem_out_layout bsdmem_out_layout_for(bool kdump, bool stream,
-					     bool append);
+enum bsdmem_out_layout bsdmem_out_layout_for(bool kdump, bool positioned);
 bool bsdmem_out_has_room(unsigned long filled, unsigned long written);
 bool bsdmem_out_retryable(long ret);
 unsigned int bsdmem_out_backoff_ms(unsigned int idle);

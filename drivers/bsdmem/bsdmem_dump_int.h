@@ -16,6 +16,7 @@ struct bsdmem_dump {
 	struct bsdmem_out	*out;		/* what the caller writes */
 	int			compression;
 	bool			kdump;		/* MEM_KERNELDUMP_KDUMP */
+	bool			whole_ram;	/* dump_whole_ram, for this dump */
 	struct completion	done;		/* the thread has exited */
 	atomic_t		abort;
 	struct bsdmem_stream	*stream;	/* the ELF core's */

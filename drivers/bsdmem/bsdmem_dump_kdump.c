@@ -2,7 +2,7 @@
 /*
  * The kdump-compressed format writer (MEM_KERNELDUMP_KDUMP): the pages
  * and notes of the plan, in the container bsdmem_kdump.c lays out, each
- * page compressed on its own (bsdmem_pagecomp.c). The output layer puts
+ * page compressed on its own (bsdmem_codec.c). The output layer puts
  * each piece at its offset, or frames it for a stream.
  *
  * The headers, the notes and both bitmaps go first: the plan fixes them.
@@ -60,6 +60,8 @@ struct bsdmem_kdump {
 	u8			*descs;		/* not yet handed over */
 	unsigned int		ndescs;
 	u64			desc_at;	/* the offset of descs[0] */
+	u64			ndone;		/* descriptors made */
+	u8			hdr[BSDMEM_KDUMP_HDR_LEN];	/* block 0 */
 	u8			*spill;		/* a page that did not fit buf */
 	/* the output buffer being filled */
 	struct bsdmem_out	*out;
@@ -177,6 +179,31 @@ void bsdmem_kdump_exclude(struct bsdmem_kdump *k, struct bsdmem_dump *d,
 
 /* ---- headers and bitmaps ---- */
 
+/*
+ * The bitmap helpers count bits in an unsigned int on 6.1 to 7.x: page
+ * frames at 2^32 (16 TiB) and above need these, in unsigned long.
+ */
+static void bsdmem_bits_set(unsigned long *map, unsigned long start,
+			    unsigned long end)
+{
+	for (; start < end && start % BITS_PER_LONG; start++)
+		__set_bit(start, map);
+	for (; start + BITS_PER_LONG <= end; start += BITS_PER_LONG)
+		map[start / BITS_PER_LONG] = ~0UL;
+	for (; start < end; start++)
+		__set_bit(start, map);
+}
+
+static unsigned long bsdmem_bits_count(const unsigned long *map,
+				       unsigned long nbits)
+{
+	unsigned long i, n = 0;
+
+	for (i = 0; i < BITS_TO_LONGS(nbits); i++)
+		n += hweight_long(map[i]);
+	return n;
+}
+
 static int bsdmem_kd_mark_ram(struct resource *res, void *arg)
 {
 	struct bsdmem_dump *d = arg;
@@ -184,8 +211,24 @@ static int bsdmem_kd_mark_ram(struct resource *res, void *arg)
 	unsigned long end = min(PFN_DOWN(res->end + 1), d->nbits);
 
 	if (start < end)
-		bitmap_set(d->kd->ram, start, end - start);
+		bsdmem_bits_set(d->kd->ram, start, end);
 	return 0;
+}
+
+/*
+ * The first bitmap: RAM, as the resources say now, and every page frame
+ * the plan took (memory added or removed since the plan stays
+ * consistent: a dumped page is always RAM to the reader).
+ */
+static void bsdmem_kd_ram_bitmap(struct bsdmem_kdump *k, struct bsdmem_dump *d)
+{
+	unsigned long i;
+
+	walk_iomem_res_desc(IORES_DESC_NONE,
+			    IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, 0, -1, d,
+			    bsdmem_kd_mark_ram);
+	for (i = 0; i < BITS_TO_LONGS(d->nbits); i++)
+		k->ram[i] |= d->bitmap[i];
 }
 
 static int bsdmem_kd_headers(struct bsdmem_kdump *k, struct bsdmem_dump *d,
@@ -193,10 +236,11 @@ static int bsdmem_kd_headers(struct bsdmem_kdump *k, struct bsdmem_dump *d,
 {
 	struct bsdmem_kdump_info i = {
 		.uts = init_utsname(),
-		.status = k->flag,
+		.status = k->flag | BSDMEM_KDUMP_INCOMPLETE,
 		.current_cpu = d->cpu,
 		.nr_cpus = d->ncpus,
-		.dump_level = BSDMEM_KDUMP_LEVEL,
+		/* makedumpfile's -d: what the plan left out */
+		.dump_level = d->whole_ram ? 0 : BSDMEM_KDUMP_LEVEL,
 		.phys_base = phys_base,
 	};
 	size_t len = bsdmem_kdump_headers_size(l), descsz;
@@ -214,6 +258,7 @@ static int bsdmem_kd_headers(struct bsdmem_kdump *k, struct bsdmem_dump *d,
 	if (!hdr)
 		return -ENOMEM;
 	ret = bsdmem_kdump_build_headers(hdr, l, &i, d->notes);
+	memcpy(k->hdr, hdr, BSDMEM_KDUMP_HDR_LEN);
 	if (!ret)
 		ret = bsdmem_kd_put(k, hdr, len);
 	kvfree(hdr);
@@ -253,6 +298,7 @@ static int bsdmem_kd_desc(struct bsdmem_kdump *k, u64 at, u32 size, u32 flags)
 {
 	bsdmem_kdump_desc_put(k->descs + k->ndescs * BSDMEM_KDUMP_DESC_LEN,
 			      at, size, flags);
+	k->ndone++;
 	if (++k->ndescs < BSDMEM_KDUMP_DESCS)
 		return 0;
 	return bsdmem_kd_flush_descs(k);
@@ -260,7 +306,9 @@ static int bsdmem_kd_desc(struct bsdmem_kdump *k, u64 at, u32 size, u32 flags)
 
 /*
  * Uncompressed, one page: read straight into the output buffer where a
- * whole page fits, else into the spill page and copied.
+ * whole page fits, else into the spill page and copied. (The buffer holds
+ * whole pages after the zero page and the descriptors' seeks, so the
+ * spill page is a guard: a page never goes past the buffer's end.)
  */
 static int bsdmem_kd_plain_page(struct bsdmem_kdump *k, unsigned long pfn)
 {
@@ -432,11 +480,9 @@ int bsdmem_kdump_write(struct bsdmem_kdump *k, struct bsdmem_dump *d)
 	struct bsdmem_kdump_layout l;
 	int ret;
 
-	walk_iomem_res_desc(IORES_DESC_NONE,
-			    IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, 0, -1, d,
-			    bsdmem_kd_mark_ram);
+	bsdmem_kd_ram_bitmap(k, d);
 	bsdmem_kdump_layout(&l, d->nbits, d->notes_len,
-			    bitmap_weight(d->bitmap, d->nbits));
+			    bsdmem_bits_count(d->bitmap, d->nbits));
 	atomic64_set(&bsdmem_pages_planned, l.npages);
 	ret = bsdmem_kd_headers(k, d, &l);
 	if (!ret)
@@ -446,6 +492,15 @@ int bsdmem_kdump_write(struct bsdmem_kdump *k, struct bsdmem_dump *d)
 				       l.bitmap_blocks / 2);
 	if (!ret)
 		ret = bsdmem_kd_pages(k, d, &l);
+	/* as many descriptors as the layout has room for, not one more */
+	if (!ret && k->ndone != l.npages)
+		ret = -EIO;
+	if (!ret) {
+		bsdmem_kdump_complete(k->hdr);
+		ret = bsdmem_kd_seek(k, 0);
+	}
+	if (!ret)
+		ret = bsdmem_kd_put(k, k->hdr, BSDMEM_KDUMP_HDR_LEN);
 	if (!ret)
 		ret = bsdmem_out_put_at(k->out, k->used, k->at, NULL);
 	return ret;

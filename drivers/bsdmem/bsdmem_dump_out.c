@@ -92,15 +92,28 @@ unsigned int bsdmem_out_backoff_ms(unsigned int idle)
  * How a file takes the dump. The ELF core is one sequential stream. The
  * kdump container is written in pieces at their offsets (headers, then
  * page data and descriptors in turn): with positioned writes where the
- * file has positions, in makedumpfile's flattened format where it has
- * none (a pipe, a socket) or every write goes to its end (O_APPEND).
+ * file takes them, in makedumpfile's flattened format anywhere else.
  */
-enum bsdmem_out_layout bsdmem_out_layout_for(bool kdump, bool stream,
-					     bool append)
+enum bsdmem_out_layout bsdmem_out_layout_for(bool kdump, bool positioned)
 {
 	if (!kdump)
 		return BSDMEM_OUT_SEQ;
-	return stream || append ? BSDMEM_OUT_FLAT : BSDMEM_OUT_AT;
+	return positioned ? BSDMEM_OUT_AT : BSDMEM_OUT_FLAT;
+}
+
+/*
+ * Does a write at an offset land there? Only in a regular file or a block
+ * device that takes pwrite(2), not opened O_APPEND (every write goes to
+ * the end). A pipe, a socket, a character device or a file opened
+ * non-seekable (FUSE's FOPEN_NONSEEKABLE) ignores the offset.
+ */
+static bool bsdmem_out_positioned(struct file *file)
+{
+	umode_t mode = file_inode(file)->i_mode;
+
+	return (S_ISREG(mode) || S_ISBLK(mode)) &&
+	       (file->f_mode & FMODE_PWRITE) &&
+	       !(file->f_mode & FMODE_STREAM) && !(file->f_flags & O_APPEND);
 }
 
 /* ---- the buffers between the thread and the caller ---- */
@@ -132,8 +145,7 @@ struct bsdmem_out *bsdmem_out_alloc(struct file *file, bool kdump)
 	if (!o)
 		return NULL;
 	o->file = file;
-	o->layout = bsdmem_out_layout_for(kdump, stream,
-					  file->f_flags & O_APPEND);
+	o->layout = bsdmem_out_layout_for(kdump, bsdmem_out_positioned(file));
 	o->pos = stream ? 0 : file->f_pos;
 	o->base = o->pos;
 	o->end = o->pos;

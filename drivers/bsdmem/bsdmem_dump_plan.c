@@ -57,8 +57,7 @@ static bool bsdmem_pfn_mapped(unsigned long pfn)
 
 /*
  * The same question while planning, one walk per direct-map leaf: the
- * answer for a 2 MiB or 1 GiB mapping (or the hole where a walk ended
- * early) holds for every page frame in it. A leaf split meanwhile only
+ * answer for a 2 MiB or 1 GiB mapping holds for every page frame in it. A leaf split meanwhile only
  * matters to the write, which asks again for each page.
  */
 struct bsdmem_plan_leaf {
@@ -77,8 +76,12 @@ static bool bsdmem_plan_mapped(struct bsdmem_plan_leaf *leaf,
 	if (pfn >= leaf->start && pfn < leaf->end)
 		return leaf->present;
 	pte = lookup_address((unsigned long)pfn_to_kaddr(pfn), &level);
-	/* a walk that ended at the top says PG_LEVEL_NONE: one page */
-	n = level ? page_level_size(level) >> PAGE_SHIFT : 1;
+	/*
+	 * An entry the walk returned covers its level's size. A walk that
+	 * found no entry names the level above the empty one: that says
+	 * nothing of the rest of its range, so only this page is decided.
+	 */
+	n = pte ? page_level_size(level) >> PAGE_SHIFT : 1;
 	leaf->start = round_down(pfn, n);
 	leaf->end = leaf->start + n;
 	leaf->present = pte && (pte_flags(*pte) & _PAGE_PRESENT);
@@ -167,7 +170,7 @@ static unsigned long bsdmem_plan_pfn(struct bsdmem_dump *d,
 	page = pfn_to_online_page(pfn);
 	if (!page)
 		return 1;
-	if (READ_ONCE(bsdmem_dump_whole_ram)) {
+	if (d->whole_ram) {
 		want = bsdmem_page_readable(page);
 	} else {
 		n = bsdmem_buddy_block(page, pfn);
@@ -380,12 +383,14 @@ int bsdmem_dump_plan(struct bsdmem_dump *d)
 	unsigned int i;
 	int ret;
 
+	/* read once: the whole plan follows one setting */
+	d->whole_ram = READ_ONCE(bsdmem_dump_whole_ram);
 	ret = walk_iomem_res_desc(IORES_DESC_NONE,
 				  IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, 0,
 				  -1, d, bsdmem_plan_ram);
 	if (ret < 0)
 		return ret;
-	if (!READ_ONCE(bsdmem_dump_whole_ram))
+	if (!d->whole_ram)
 		bsdmem_plan_drop_pcp(d);
 	bsdmem_plan_exclude_self(d);
 	bsdmem_plan_merge(d);

@@ -164,6 +164,18 @@ int bsdmem_kdump_build_headers(void *buf, const struct bsdmem_kdump_layout *l,
 	return 0;
 }
 
+/*
+ * The header goes out first marked incomplete, and again at the end
+ * without the mark: a dump that ended early (killed, a full disk) over an
+ * older one in the same file does not pass for complete.
+ */
+void bsdmem_kdump_complete(void *hdr)
+{
+	struct bsdmem_kdump_hdr *h = hdr;
+
+	h->status &= ~BSDMEM_KDUMP_INCOMPLETE;
+}
+
 /* One page's descriptor: where its data is, how long, how compressed. */
 void bsdmem_kdump_desc_put(void *buf, u64 off, u32 size, u32 flags)
 {

@@ -12,11 +12,7 @@
 #include <linux/string.h>
 #include <linux/utsname.h>
 #include <linux/vmalloc.h>
-#if __has_include(<linux/unaligned.h>)	/* 6.12 on */
-#include <linux/unaligned.h>
-#else
-#include <asm/unaligned.h>
-#endif
+#include <linux/unaligned.h>	/* the KUnit kernel is 6.12 */
 #include "bsdmem.h"
 #include "bsdmem_dump.h"
 
@@ -129,11 +125,10 @@ static void bsdmem_flat_test(struct kunit *test)
 
 static void bsdmem_out_layout_test(struct kunit *test)
 {
-	KUNIT_EXPECT_EQ(test, bsdmem_out_layout_for(false, false, false), BSDMEM_OUT_SEQ);
-	KUNIT_EXPECT_EQ(test, bsdmem_out_layout_for(false, true, true), BSDMEM_OUT_SEQ);
-	KUNIT_EXPECT_EQ(test, bsdmem_out_layout_for(true, false, false), BSDMEM_OUT_AT);
-	KUNIT_EXPECT_EQ(test, bsdmem_out_layout_for(true, true, false), BSDMEM_OUT_FLAT);
-	KUNIT_EXPECT_EQ(test, bsdmem_out_layout_for(true, false, true), BSDMEM_OUT_FLAT);
+	KUNIT_EXPECT_EQ(test, bsdmem_out_layout_for(false, false), BSDMEM_OUT_SEQ);
+	KUNIT_EXPECT_EQ(test, bsdmem_out_layout_for(false, true), BSDMEM_OUT_SEQ);
+	KUNIT_EXPECT_EQ(test, bsdmem_out_layout_for(true, true), BSDMEM_OUT_AT);
+	KUNIT_EXPECT_EQ(test, bsdmem_out_layout_for(true, false), BSDMEM_OUT_FLAT);
 }
 
 static void bsdmem_par_workers_test(struct kunit *test)
@@ -169,7 +164,7 @@ static void bsdmem_codec_units_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, out);
 	bsdmem_test_fill(in, PAGE_SIZE, 1);
 
-	c = bsdmem_codec_open(BSDMEM_CODEC_GZIP, PAGE_SIZE);
+	c = bsdmem_codec_open(BSDMEM_CODEC_GZIP, 1, PAGE_SIZE);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
 	n = bsdmem_codec_run(c, in, PAGE_SIZE, out, 2 * PAGE_SIZE);
 	KUNIT_ASSERT_GT(test, n, (size_t)BSDMEM_GZIP_HDR_LEN + 8);
@@ -179,7 +174,7 @@ static void bsdmem_codec_units_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, get_unaligned_le32(out + n - 4), (u32)PAGE_SIZE);
 	bsdmem_codec_close(c);
 
-	c = bsdmem_codec_open(BSDMEM_CODEC_ZLIB, PAGE_SIZE);
+	c = bsdmem_codec_open(BSDMEM_CODEC_ZLIB, 1, PAGE_SIZE);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
 	n = bsdmem_codec_run(c, in, PAGE_SIZE, out, PAGE_SIZE - 1);
 	KUNIT_ASSERT_GT(test, n, (size_t)6);
@@ -195,7 +190,7 @@ static void bsdmem_codec_units_test(struct kunit *test)
 					       PAGE_SIZE - 1), (size_t)0);
 	bsdmem_codec_close(c);
 
-	c = bsdmem_codec_open(BSDMEM_CODEC_ZSTD, PAGE_SIZE);
+	c = bsdmem_codec_open(BSDMEM_CODEC_ZSTD, 1, PAGE_SIZE);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
 	bsdmem_test_fill(in, PAGE_SIZE, 4);
 	n = bsdmem_codec_run(c, in, PAGE_SIZE, out, PAGE_SIZE - 1);
@@ -259,6 +254,7 @@ static void bsdmem_par_order_test(struct kunit *test)
 	size_t cap = bsdmem_codec_bound(BSDMEM_CODEC_ZSTD, BSDMEM_TEST_CHUNK);
 	u8 *one, *four, *in = vmalloc(BSDMEM_TEST_CHUNK), *ref = vmalloc(cap);
 	struct bsdmem_codec *c = bsdmem_codec_open(BSDMEM_CODEC_ZSTD,
+						   bsdmem_zstd_level_get(),
 						   BSDMEM_TEST_CHUNK);
 	size_t n1, n4, at = 0, n;
 	unsigned int i;

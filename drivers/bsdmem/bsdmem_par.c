@@ -9,8 +9,9 @@
  * most njobs inputs are in flight and the output order never depends on
  * which worker ran what, nor on how many there are.
  *
- * dump_workers sets how many may run at once. The default leaves one
- * CPU to the rest of the system: online CPUs - 1, at least 1, at most 8.
+ * dump_workers sets how many may run at once. The default is one fewer
+ * than the online CPUs (at least 1, at most 8): with the dumping thread
+ * and the caller, a dump then keeps at most every CPU busy, not more.
  */
 #include <linux/completion.h>
 #include <linux/cpumask.h>
@@ -78,8 +79,8 @@ static void bsdmem_par_free_job(struct bsdmem_par_job *job)
 }
 
 static int bsdmem_par_alloc_job(struct bsdmem_par_job *job,
-				enum bsdmem_codec_kind kind, size_t unit,
-				size_t in_cap, size_t out_cap)
+				enum bsdmem_codec_kind kind, int level,
+				size_t unit, size_t in_cap, size_t out_cap)
 {
 	job->in = vmalloc(in_cap);
 	job->out = vmalloc(out_cap);
@@ -87,7 +88,7 @@ static int bsdmem_par_alloc_job(struct bsdmem_par_job *job,
 		return -ENOMEM;
 	job->in_cap = in_cap;
 	job->out_cap = out_cap;
-	job->codec = bsdmem_codec_open(kind, unit);
+	job->codec = bsdmem_codec_open(kind, level, unit);
 	if (IS_ERR(job->codec)) {
 		int ret = PTR_ERR(job->codec);
 
@@ -108,6 +109,9 @@ struct bsdmem_par *bsdmem_par_open(enum bsdmem_codec_kind kind, size_t unit,
 				   void *arg, unsigned int nw)
 {
 	struct bsdmem_par *p = kzalloc(sizeof(*p), GFP_KERNEL);
+	/* one level for every job: the bytes must not depend on the job */
+	int level = kind == BSDMEM_CODEC_ZSTD ? bsdmem_zstd_level_get() :
+						bsdmem_gzip_level_get();
 	int ret = -ENOMEM;
 	unsigned int i;
 
@@ -125,8 +129,8 @@ struct bsdmem_par *bsdmem_par_open(enum bsdmem_codec_kind kind, size_t unit,
 		p->jobs[i].par = p;
 		INIT_WORK(&p->jobs[i].work, bsdmem_par_work);
 		init_completion(&p->jobs[i].done);
-		ret = bsdmem_par_alloc_job(&p->jobs[i], kind, unit, in_cap,
-					   out_cap);
+		ret = bsdmem_par_alloc_job(&p->jobs[i], kind, level, unit,
+					   in_cap, out_cap);
 		if (ret)
 			goto err;
 	}
@@ -136,11 +140,19 @@ err:
 	return ERR_PTR(ret);
 }
 
-/* Every job queued has ended once this returns. */
+/*
+ * Every job queued has ended once this returns. A dump that failed or
+ * was stopped may leave jobs in flight: they are waited for first in the
+ * freezable wait of bsdmem_par_collect(), since destroy_workqueue()
+ * waits for them in a sleep the freezer cannot enter, and a job held in
+ * a frozen workqueue would then hold up a suspend until it gives up.
+ */
 void bsdmem_par_close(struct bsdmem_par *p)
 {
 	unsigned int i;
 
+	while (p->jobs && bsdmem_par_collect(p))
+		;
 	if (p->wq)
 		destroy_workqueue(p->wq);
 	for (i = 0; p->jobs && i < p->njobs; i++)

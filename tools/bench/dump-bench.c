@@ -27,6 +27,7 @@
 #include <linux/bsdmem.h>
 
 #define HEAD_MAX	(4 << 20)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define WHOLE_RAM	"/sys/module/bsdmem/parameters/dump_whole_ram"
 
 struct sink {
@@ -280,9 +281,9 @@ static double run_makedumpfile(const char *args, long long *bytes)
 	if (!dir)
 		return -1;
 	unlink(TMP_OUT);
-	snprintf(cmd, sizeof(cmd), "%s/ld-linux-x86-64.so.2 --library-path %s "
-		 "%s/makedumpfile %s /proc/kcore " TMP_OUT " > /tmp/mdf.log 2>&1",
-		 dir, dir, dir, args);
+	snprintf(cmd, sizeof(cmd),
+		 "%s/ld-linux-x86-64.so.2 --library-path %s %s/makedumpfile %s /proc/kcore %s > /tmp/mdf.log 2>&1",
+		 dir, dir, dir, args, TMP_OUT);
 	t = now();
 	if (system(cmd)) {
 		fprintf(stderr, "dump-bench: makedumpfile %s failed:\n", args);
@@ -339,7 +340,7 @@ static double best_mdf(const char *args, long long *bytes)
 	return t2 >= 0 && t2 < t1 ? t2 : t1;
 }
 
-static void ratio(const char *what, double a, double b)
+static void print_ratio(const char *what, double a, double b)
 {
 	if (a > 0 && b > 0)
 		printf("BENCH ratio %s %.2f\n", what, a / b);
@@ -393,12 +394,12 @@ int main(int argc, char **argv)
 			       i ? "kdump_zstd" : "elf_zstd", ncpu, one.t);
 			printf("BENCH scaling %s_%ldcpu_%ldworkers_s %.2f\n",
 			       i ? "kdump_zstd" : "elf_zstd", ncpu, ncpu, all.t);
-			ratio(i ? "kdump_zstd_throughput_N_workers/1" :
+			print_ratio(i ? "kdump_zstd_throughput_N_workers/1" :
 				  "elf_zstd_throughput_N_workers/1", one.t, all.t);
 		}
 		return 0;
 	}
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		best_of_two(&modes[i], &s);
 		if (i == 0) {
 			data = page_data(&s);
@@ -416,7 +417,7 @@ int main(int argc, char **argv)
 	set_whole_ram(0);
 	mcpy = memcpy_mibs();
 
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(modes); i++)
 		print_mode(&modes[i]);
 	printf("BENCH dump kdump_zstd_to_tmpfs_s %.2f\n", t_kfile);
 	printf("BENCH dump kdump_zstd_to_tmpfs_MiB %.1f\n", MIB(b_kfile));
@@ -435,15 +436,15 @@ int main(int argc, char **argv)
 	printf("BENCH dump page_data_MiB %.1f\n", MIB(data));
 	printf("BENCH dump page_data_vs_used %.3f\n", (double)data / used);
 	/* speed ratios: the rival's time over ours (above 1: we are faster) */
-	ratio("speed_kdump_zstd_vs_makedumpfile_-l", t_mdf_l, modes[5].t);
-	ratio("size_kdump_zstd_vs_makedumpfile_-l", modes[5].bytes, b_mdf_l);
-	ratio("speed_kdump_zstd_tmpfs_vs_makedumpfile_-l", t_mdf_l, t_kfile);
-	ratio("speed_kdump_zlib_vs_makedumpfile_-c", t_mdf_c, modes[4].t);
-	ratio("size_kdump_zlib_vs_makedumpfile_-c", modes[4].bytes, b_mdf_c);
-	ratio("speed_elf_none_vs_makedumpfile_-E", t_mdf_e, modes[0].t);
-	ratio("speed_elf_zstd_vs_makedumpfile_-l", t_mdf_l, modes[2].t);
-	ratio("speed_memcpy_vs_elf_none", modes[0].t,
+	print_ratio("speed_kdump_zstd_vs_makedumpfile_-l", t_mdf_l, modes[5].t);
+	print_ratio("size_kdump_zstd_vs_makedumpfile_-l", modes[5].bytes, b_mdf_l);
+	print_ratio("speed_kdump_zstd_tmpfs_vs_makedumpfile_-l", t_mdf_l, t_kfile);
+	print_ratio("speed_kdump_zlib_vs_makedumpfile_-c", t_mdf_c, modes[4].t);
+	print_ratio("size_kdump_zlib_vs_makedumpfile_-c", modes[4].bytes, b_mdf_c);
+	print_ratio("speed_elf_none_vs_makedumpfile_-E", t_mdf_e, modes[0].t);
+	print_ratio("speed_elf_zstd_vs_makedumpfile_-l", t_mdf_l, modes[2].t);
+	print_ratio("speed_memcpy_vs_elf_none", modes[0].t,
 	      MIB(modes[0].bytes) / mcpy);
-	ratio("speed_minidump_vs_whole_ram", t_whole, modes[0].t);
+	print_ratio("speed_minidump_vs_whole_ram", t_whole, modes[0].t);
 	return 0;
 }
