@@ -85,6 +85,13 @@ static void bsdmem_kdump_headers_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, get_unaligned_le64(b + 88), 0x1200000000ULL);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le64(b + 96), 0x1200000000ULL);
 	KUNIT_EXPECT_MEMEQ(test, b + BSDMEM_KDUMP_SUB_LEN, notes, sizeof(notes));
+	/* marked incomplete until the end: the mark goes, the rest stays */
+	b -= PAGE_SIZE;
+	put_unaligned_le32(BSDMEM_KDUMP_ZSTD | BSDMEM_KDUMP_INCOMPLETE, b + 424);
+	bsdmem_kdump_complete(b);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le32(b + 424), BSDMEM_KDUMP_ZSTD);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le32(b + 460), 3U);
+	b += PAGE_SIZE;
 	/* VMCOREINFO must lie within the notes */
 	i.vmcoreinfo_off = 30;
 	KUNIT_EXPECT_EQ(test, bsdmem_kdump_build_headers(b - PAGE_SIZE, &l, &i,
