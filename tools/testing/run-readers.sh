@@ -392,7 +392,7 @@ if [ -s "$dout/pages.json" ]; then
 	check_t 300 dumpdiff_minidump_has_walked_pages drgn -q \
 		-c "$dout/core" -s "$vmlinux" \
 		"$top/tools/testing/scripts/dump-diff.py" check "$dout/pages.json"
-	grep -E '^# (MISSING|first misses|forgiven|checked)' \
+	grep -E '^# (MISSING|first misses|forgiven|emptied|checked)' \
 		"$out/dumpdiff_minidump_has_walked_pages.log" | head -30
 else
 	nok dumpdiff_minidump_has_walked_pages "nothing recorded"

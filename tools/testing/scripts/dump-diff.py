@@ -21,6 +21,7 @@ misses keeps its struct page: the DIMM's struct page arrays before the
 fix, for instance, untyped, unreferenced tails in both dumps.
 Prints the first misses with the structure they belong to; exit 1 on any.
 """
+import bisect
 import json
 import struct
 import sys
@@ -342,12 +343,15 @@ def record(path):
     dimm = [p for p, l in w.pages.items() if l.endswith("zone Movable")]
     print("# struct pages of ZONE_MOVABLE (the DIMM): %d pages" % len(dimm))
     out = []
+    spans = sorted(vmalloc_spans())
     for pfn, label in sorted(w.pages.items()):
         try:
             data = prog.read(pfn << 12, PAGE, True)
         except FaultError:
             continue  # not RAM the whole-RAM dump could read
-        out.append([pfn, label, data != ZERO, page_sig(pfn), w.ptes.get(pfn)])
+        va = w.ptes.get(pfn)
+        out.append([pfn, label, data != ZERO, page_sig(pfn), va,
+                    None if va is None else spans_in(spans, va)])
     json.dump(out, open(path, "w"))
     print("# recorded %d pages" % len(out))
     # every walk must have gone through and found pages of its own
@@ -433,24 +437,39 @@ def vmap_areas():
 
 
 def vmalloc_spans():
-    """The minidump's live vmalloc areas, as (start, end)."""
-    return [(va.va_start.value_(), va.va_end.value_()) for va in vmap_areas()]
+    """The live vmalloc areas, as (start, end) of what they may map: an
+    area with a vm_struct ends in a guard page that is never mapped (a
+    kthread's stack reaches into the next 2 MiB by its guard page alone,
+    and puts nothing into that table)."""
+    return [(va.va_start.value_(), va.va_end.value_() - (PAGE if va.vm else 0))
+            for va in vmap_areas()]
 
 
-def emptied_pte_table(va, live):
-    """A last-level table of the vmalloc area (va: the 2 MiB it maps)
-    with no live vmalloc area in its range: vunmap() cleared it."""
-    if va is None:
-        return False
-    try:
-        lo = prog["vmalloc_base"].value_()
-        hi = prog["vmemmap_base"].value_()
-    except (KeyError, LookupError):
-        return False
-    if not lo <= va < hi:
-        return False
+def spans_in(spans, va):
+    """The areas of spans (sorted, disjoint (start, end)) in the 2 MiB at
+    va: the last one starting below va, then those starting inside."""
     end = va + (1 << 21)
-    return not any(s < end and va < e for s, e in live)
+    out = []
+    for s, e in spans[max(bisect.bisect_left(spans, (va, 0)) - 1, 0):]:
+        if s >= end:
+            break
+        if e > va:
+            out.append([s, e])
+    return out
+
+
+def emptied_pte_table(va, before, live):
+    """A last-level table that mapped vmalloc or module areas in the
+    whole-RAM dump (before: those areas in the 2 MiB at va), none of which
+    is left in the minidump: vunmap() cleared its entries and left the
+    table. An area in the range that is new in the minidump may have been
+    mapped after the table was copied (a kworker's stack, in a range the
+    lazy purge gave back): the kernel image goes first. Tables of the
+    direct map or the kernel image map no areas, and are never forgiven."""
+    if va is None or not before:
+        return False
+    now = set(map(tuple, spans_in(live, va)))
+    return not now & set(map(tuple, before))
 
 
 def own_buffers():
@@ -493,32 +512,60 @@ def state(pfn, pcp, own):
     return None
 
 
-def describe(pfn):
+def caller_name(addr):
+    try:
+        return prog.symbol(addr).name
+    except LookupError:
+        return "%#x" % addr
+
+
+def areas_in(va):
+    """The minidump's live vmalloc areas in the 2 MiB a PTE table maps,
+    with who asked for them."""
+    out = []
+    end = va + (1 << 21)
+    for a in vmap_areas():
+        s, e = a.va_start.value_(), a.va_end.value_()
+        if s < end and va < e:
+            who = caller_name(a.vm.caller.value_()) if a.vm else "no vm_struct"
+            out.append("%#x-%#x %s" % (s, e, who))
+    return out
+
+
+def describe(pfn, ptes=None):
     try:
         p = pfn_to_page(prog, pfn)
-        return "flags %#x refcount %d page_type %#x" % (
+        d = "flags %#x refcount %d page_type %#x" % (
             pflags(p), p._refcount.counter.value_(), p.page_type.value_() & 0xFFFFFFFF)
     except FaultError as e:
         return "struct page unreadable (%s)" % e
+    if ptes is not None:
+        d += "; PTE table of %#x, live areas there: %s" % (
+            ptes, ", ".join(areas_in(ptes)) or "none")
+    return d
 
 
 def check(path):
     recs = json.load(open(path))
     missing, zeros, emptied = [], 0, 0
-    sigs = {}
-    live = vmalloc_spans()
-    for pfn, label, nonzero, sig, ptes in recs:
+    sigs, ptes_of = {}, {}
+    live = sorted(vmalloc_spans())
+    for pfn, label, nonzero, sig, ptes, before in recs:
         sigs[pfn] = sig
+        ptes_of[pfn] = ptes
         try:
             data = prog.read(pfn << 12, PAGE, True)
         except FaultError:
             missing.append((pfn, label, "missing"))
             continue
         if nonzero and data == ZERO:
-            if emptied_pte_table(ptes, live):
+            if emptied_pte_table(ptes, before, live):
                 # vunmap() (bsdmem's own buffers of the whole-RAM dump
                 # among them) clears the entries, not the table
                 emptied += 1
+                if spans_in(live, ptes):
+                    print("# emptied PTE table %#x of %#x, new areas there now: %s"
+                          % (pfn, ptes, ", ".join(areas_in(ptes))))
                 continue
             zeros += 1
             missing.append((pfn, label, "zeros"))
@@ -552,7 +599,7 @@ def check(path):
     for key, pfns in sorted(groups.items(), key=lambda kv: -len(kv[1])):
         print("# MISSING %d pages of %s" % (len(pfns), key))
     for pfn, label, how in bad[:20]:
-        print("# first misses: pfn %#x (%s) %s: %s" % (pfn, how, label, describe(pfn)))
+        print("# first misses: pfn %#x (%s) %s: %s" % (pfn, how, label, describe(pfn, ptes_of.get(pfn))))
     print("# checked %d pages: %d missing" % (len(recs), len(bad)))
     sys.exit(1 if bad else 0)
 
