@@ -223,18 +223,22 @@ TEST(flags_other_than_kdump_are_einval)
 	ASSERT_ERRNO(kdump(1, 9, MEM_KERNELDUMP_KDUMP), EINVAL);
 }
 
-/* O_DIRECT would take only aligned pieces: refused before the dump */
+/*
+ * O_DIRECT would take only aligned pieces: refused before the dump
+ * writes anything. The guest's virtio disk takes O_DIRECT (the initramfs
+ * does not); nothing is written to it.
+ */
 TEST(o_direct_is_einval)
 {
-	int fd = open(KDUMP_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0600);
+	int fd = open("/dev/vda", O_WRONLY | O_DIRECT);
 
-	if (fd < 0 && errno == EINVAL)
-		SKIP("no O_DIRECT on /tmp");
-	ASSERT_GE(fd, 0);
+	if (fd < 0)
+		SKIP("no /dev/vda to open O_DIRECT");
 	ASSERT_ERRNO(kdump(fd, KERNELDUMP_COMP_ZSTD, MEM_KERNELDUMP_KDUMP),
 		     EINVAL);
+	ASSERT_ERRNO(kdump(fd, KERNELDUMP_COMP_NONE, MEM_KERNELDUMP_KDUMP),
+		     EINVAL);
 	close(fd);
-	unlink(KDUMP_FILE);
 }
 
 TEST(regular_file_none)
