@@ -48,14 +48,7 @@
 
 static int dump(int fd, int comp)
 {
-	struct mem_livedump_arg a = { .fd = fd, .compression = comp };
-	int mem = open_dev(BSDMEM_DEV_PATH, O_RDONLY);
-	int ret = ioctl(mem, MEM_KERNELDUMP, &a);
-	int err = errno;
-
-	close(mem);
-	errno = err;
-	return ret;
+	return kerneldump(fd, comp, 0);
 }
 
 struct drain {

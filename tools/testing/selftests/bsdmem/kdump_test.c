@@ -64,15 +64,7 @@ _Static_assert(sizeof(struct page_desc) == 24, "page_desc");
 
 static int kdump(int fd, int comp, int flags)
 {
-	struct mem_livedump_arg a = { .fd = fd, .flags = flags,
-				      .compression = comp };
-	int mem = open_dev(BSDMEM_DEV_PATH, O_RDONLY);
-	int ret = ioctl(mem, MEM_KERNELDUMP, &a);
-	int err = errno;
-
-	close(mem);
-	errno = err;
-	return ret;
+	return kerneldump(fd, comp, flags);
 }
 
 static unsigned char *load(const char *path, size_t *len)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -106,6 +107,19 @@ int open_dev(const char *path, int flags)
 		_exit(BT_EXIT_FAIL);
 	}
 	return fd;
+}
+
+int kerneldump(int fd, int comp, int flags)
+{
+	struct mem_livedump_arg a = { .fd = fd, .flags = flags,
+				      .compression = comp };
+	int mem = open_dev(BSDMEM_DEV_PATH, O_RDONLY);
+	int ret = ioctl(mem, MEM_KERNELDUMP, &a);
+	int err = errno;
+
+	close(mem);
+	errno = err;
+	return ret;
 }
 
 int read_line(const char *path, char *buf, size_t len)

@@ -24,6 +24,8 @@ int drop_cap_sys_rawio(void);
 void *locked_page(int fill);
 /* Open a device or exit the test as failed. */
 int open_dev(const char *path, int flags);
+/* MEM_KERNELDUMP into fd on a fresh /dev/bsdmem: its result, errno kept. */
+int kerneldump(int fd, int comp, int flags);
 /*
  * pread(2) refuses negative offsets before any driver sees them, and kernel
  * virtual addresses are negative as off_t: seek, then read or write.
