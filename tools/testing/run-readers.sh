@@ -296,7 +296,7 @@ for c in $kdumps; do
 	check_t 120 "drgn_release_$c" drgn -q -c "$out/$c" -s "$vmlinux" "$out/drgn.py"
 	if [ -n "$limit" ]; then
 		printf 'log\nquit\n' | timeout -k 10 120 crash -s --minimal \
-			"$vmlinux" "$out/$c" > "$out/crash-$c.out" 2>&1
+			--kaslr=auto "$vmlinux" "$out/$c" > "$out/crash-$c.out" 2>&1
 		if grep -qF "$marker" "$out/crash-$c.out"; then
 			ok "crash_minimal_log_$c"
 		else
