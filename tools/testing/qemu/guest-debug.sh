@@ -9,8 +9,8 @@
 kmemleak_start
 
 export BSDMEM_FUZZ_COUNT=${BSDMEM_FUZZ_COUNT:-5000} BSDMEM_FUZZ_SECS=${BSDMEM_FUZZ_SECS:-20}
-for t in dev_test ioctl_test extract_test range_test dump_test mmap_test \
-	 clients_test \
+for t in dev_test ioctl_test extract_test range_test dump_test kdump_test \
+	 mmap_test clients_test \
 	 dev_test_32 ioctl_test_32 extract_test_32 range_test_32 dump_test_32 \
 	 fuzz_test fuzz_test_32 stress_test; do
 	suite "$t"
