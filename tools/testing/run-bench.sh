@@ -37,7 +37,8 @@ for kver in $kvers; do
 done
 # Parallel compression: 1 worker against 4 in a 4-vCPU guest (TCG runs
 # each vCPU on a host thread: the host's own cores bound the gain).
-guest "${kvers%% *}" 4cpu 4 "$top/tools/testing/qemu/guest-bench-scaling.sh"
+guest "$(echo "$kvers" | head -n 1)" 4cpu 4 \
+	"$top/tools/testing/qemu/guest-bench-scaling.sh"
 
 {
 	echo "bsdmem benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), QEMU TCG guests (2 vCPU, 2 GiB, 2 NUMA nodes; scaling: 4 vCPU), on $(nproc) host CPUs"
