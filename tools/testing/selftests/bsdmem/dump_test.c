@@ -295,7 +295,12 @@ static const void *find(const void *hay, size_t hlen, const void *needle,
 	return memmem(hay, hlen, needle, nlen);
 }
 
-/* Free (buddy) or a user page, as /proc/kpageflags shows it: not the kernel's */
+/*
+ * Free (buddy) or a user page, as /proc/kpageflags shows it: not the
+ * kernel's. A slab page or a page table is the kernel's whatever else is
+ * set: 6.12 reports slab pages as KPF_ANON (and KPF_KSM), reading the
+ * slab's fields where a folio has its mapping.
+ */
 static int page_free_or_user(uint64_t pa)
 {
 	uint64_t flags = 0;
@@ -304,6 +309,9 @@ static int page_free_or_user(uint64_t pa)
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(pread(fd, &flags, 8, (off_t)(pa / PAGE_SZ * 8)), 8);
 	close(fd);
+	/* KPF_SLAB, KPF_PGTABLE */
+	if (flags & (1ULL << 7 | 1ULL << 26))
+		return 0;
 	/* KPF_LRU, KPF_BUDDY, KPF_MMAP, KPF_ANON */
 	return !!(flags & (1ULL << 5 | 1ULL << 10 | 1ULL << 11 | 1ULL << 12));
 }
