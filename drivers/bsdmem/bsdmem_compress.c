@@ -41,7 +41,6 @@ int bsdmem_zstd_level_get(void)
 
 struct bsdmem_stream {
 	struct bsdmem_out	*sink;
-	int			comp;
 	int			err;
 	u8			*out;		/* the sink's buffer being filled */
 	size_t			used;
@@ -228,7 +227,6 @@ struct bsdmem_stream *bsdmem_stream_open(struct bsdmem_out *sink,
 	if (!s)
 		return ERR_PTR(-ENOMEM);
 	s->sink = sink;
-	s->comp = compression;
 	s->out = bsdmem_out_first(sink);
 	if (compression == KERNELDUMP_COMP_NONE)
 		return s;
